@@ -1,0 +1,241 @@
+"""OIDC login and launch validation: the one module that reads an id_token.
+
+pylti1p3 does the protocol mechanics (state cookie, signature, deployment, message
+claims). It leaves open what research note B.1 lists, so this module adds, after its
+``validate()``: ``exp`` and ``iat`` required with an ``iat`` window (Security Framework
+§5.1.3 steps 7-8), strict ``aud``/``azp`` (steps 3-5; pylti1p3 turns ``verify_aud`` off),
+the nonce consumed once in the database (step 9; pylti1p3 only checks it exists), and
+``target_link_uri`` on our own host. It also puts a timeout on the platform JWKS fetch and
+refetches once when an unknown ``kid`` appears (pylti1p3 has neither).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from flask import Response
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
+from pylti1p3.contrib.flask.request import FlaskRequest
+from pylti1p3.exception import LtiException, OIDCException
+from sqlalchemy.orm import Session
+
+from lti_app.errors import LaunchError, NotDeployedError, UnknownPlatformError
+from lti_app.lti.context import AgsEndpoint, LaunchContext
+from lti_app.lti.registrations import DatabaseToolConf, find_deployment
+from lti_app.lti.roles import context_roles, is_instructor
+from lti_app.lti.storage import DatabaseLaunchStorage
+
+log = logging.getLogger(__name__)
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+HTTP_TIMEOUT = (5, 10)  # connect, read seconds
+JWKS_TTL = 300
+
+
+class _TimeoutSession(requests.Session):
+    """A requests session whose calls cannot hang (pylti1p3 passes no timeout)."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
+        return super().request(*args, **kwargs)
+
+
+class _KeySetCache:
+    """Platform key sets per URL, kept a few minutes; refetched at once on an unknown kid."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sets: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._sets.get(url)
+        if entry and time.monotonic() - entry[0] < JWKS_TTL:
+            return entry[1]
+        return None
+
+    def put(self, url: str, key_set: dict[str, Any]) -> None:
+        if key_set.get("keys"):  # never cache an empty key set
+            with self._lock:
+                self._sets[url] = (time.monotonic(), key_set)
+
+    def drop(self, url: str) -> None:
+        with self._lock:
+            self._sets.pop(url, None)
+
+
+KEY_SETS = _KeySetCache()
+
+
+class StegvisCookieService(FlaskCookieService):  # type: ignore[misc]
+    # On loopback all ports are one site; a name of our own cannot collide with a platform's.
+    _cookie_prefix = "stegvis-lti"
+
+
+class _MessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
+    def fetch_public_key(self, key_set_url: str) -> Any:
+        cached = KEY_SETS.get(key_set_url)
+        if cached is not None:
+            return cached
+        key_set = super().fetch_public_key(key_set_url)
+        if isinstance(key_set, dict):
+            KEY_SETS.put(key_set_url, key_set)
+        return key_set
+
+    def get_public_key(self) -> Any:
+        try:
+            return super().get_public_key()
+        except LtiException:
+            # The platform may have rotated its key: look once more, past the cache.
+            url = self._registration.get_key_set_url()
+            KEY_SETS.drop(url)
+            self._registration.set_key_set(None)
+            return super().get_public_key()
+
+    def save_launch_data(self) -> _MessageLaunch:
+        # pylti1p3 would mark (state, id_token) as valid for a day so that the same
+        # form post is accepted again; we want the opposite (one launch per login).
+        return self
+
+
+def _storage_and_request(db: Session) -> tuple[DatabaseLaunchStorage, Any]:
+    return DatabaseLaunchStorage(db), FlaskRequest()
+
+
+def _own_url(url: str, base_url: str) -> bool:
+    target, base = urlsplit(url), urlsplit(base_url)
+    return (target.scheme, target.netloc) == (base.scheme, base.netloc)
+
+
+def start_login(db: Session, base_url: str) -> Response:
+    """Answer a third-party initiated login (LTI 1.3 Core §5.1.1; GET or POST)."""
+    storage, lti_request = _storage_and_request(db)
+    target = lti_request.get_param("target_link_uri")
+    if target and not _own_url(target, base_url):
+        raise LaunchError(f"login: foreign target_link_uri {target!r}")
+    tool_conf = DatabaseToolConf(db)
+    login = FlaskOIDCLogin(
+        lti_request,
+        tool_conf,
+        cookie_service=StegvisCookieService(lti_request),
+        launch_data_storage=storage,
+    )
+    try:
+        response: Response = login.redirect(f"{base_url}/lti/launch")
+    except OIDCException as exc:
+        if tool_conf.found is None:
+            raise UnknownPlatformError(f"login: {exc}") from exc
+        raise LaunchError(f"login: {exc}") from exc
+    return response
+
+
+def _check_time_claims(body: Mapping[str, Any], max_age: int, leeway: int) -> None:
+    now = time.time()
+    exp, iat = body.get("exp"), body.get("iat")
+    if not isinstance(exp, int | float):
+        raise LaunchError("launch: id_token has no exp")
+    if not isinstance(iat, int | float):
+        raise LaunchError("launch: id_token has no iat")
+    if exp + leeway < now:
+        raise LaunchError("launch: id_token expired")
+    if iat > now + leeway or iat < now - max_age - leeway:
+        raise LaunchError(f"launch: iat outside the accepted window ({int(now - iat)} s old)")
+
+
+def _check_audience(body: Mapping[str, Any], client_id: str) -> None:
+    aud = body.get("aud")
+    audiences = [aud] if isinstance(aud, str) else list(aud or [])
+    if client_id not in audiences:
+        raise LaunchError("launch: aud does not contain our client id")
+    if len(audiences) > 1 and body.get("azp") != client_id:
+        raise LaunchError("launch: several audiences and azp is not our client id")
+    if any(a != client_id for a in audiences):
+        raise LaunchError("launch: untrusted extra audience in aud")
+    if "azp" in body and body["azp"] != client_id:
+        raise LaunchError("launch: azp is not our client id")
+
+
+def validate_launch(
+    db: Session, base_url: str, *, max_age: int = 300, leeway: int = 60
+) -> LaunchContext:
+    """Validate the form-posted id_token and return who launched what."""
+    storage, lti_request = _storage_and_request(db)
+    tool_conf = DatabaseToolConf(db)
+    launch = _MessageLaunch(
+        lti_request,
+        tool_conf,
+        cookie_service=StegvisCookieService(lti_request),
+        launch_data_storage=storage,
+        requests_session=_TimeoutSession(),
+    )
+    try:
+        launch.validate()
+        body: Mapping[str, Any] = launch.get_launch_data()
+    except (LtiException, OIDCException) as exc:
+        reason = f"launch: {exc}"
+        if "deployment" in str(exc).lower():
+            raise NotDeployedError(reason) from exc
+        if tool_conf.found is None:
+            raise UnknownPlatformError(reason) from exc
+        raise LaunchError(reason) from exc
+    platform = tool_conf.found
+    assert platform is not None  # validate() found the registration
+    _check_time_claims(body, max_age, leeway)
+    _check_audience(body, platform.client_id)
+    target = body.get(CLAIM + "target_link_uri", "")
+    if not isinstance(target, str) or not _own_url(target, base_url):
+        raise LaunchError(f"launch: foreign target_link_uri {target!r}")
+    if not storage.consume(f"lti1p3-nonce-{body['nonce']}"):
+        raise LaunchError("launch: nonce already used (replayed id_token)")
+    deployment = find_deployment(db, platform, str(body[CLAIM + "deployment_id"]))
+    if deployment is None:
+        raise NotDeployedError("launch: deployment vanished during the launch")
+    return _context_from_claims(body, platform.id, deployment.id, platform.client_id)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _context_from_claims(
+    body: Mapping[str, Any], platform_id: int, deployment_pk: int, client_id: str
+) -> LaunchContext:
+    context = body.get(CLAIM + "context") or {}
+    link = body.get(CLAIM + "resource_link") or {}
+    custom = body.get(CLAIM + "custom") or {}
+    ags = body.get(AGS_CLAIM) or {}
+    presentation = body.get(CLAIM + "launch_presentation") or {}
+    roles = context_roles(r for r in body.get(CLAIM + "roles", []) if isinstance(r, str))
+    return LaunchContext(
+        platform_id=platform_id,
+        deployment_pk=deployment_pk,
+        issuer=str(body["iss"]),
+        client_id=client_id,
+        deployment_id=str(body[CLAIM + "deployment_id"]),
+        message_type=str(body[CLAIM + "message_type"]),
+        sub=str(body["sub"]),
+        name=_str(body.get("name")),
+        email=_str(body.get("email")),
+        locale=_str(presentation.get("locale")) or _str(body.get("locale")),
+        roles=roles,
+        is_instructor=is_instructor(roles),
+        context_id=_str(context.get("id")),
+        context_title=_str(context.get("title")),
+        context_label=_str(context.get("label")),
+        resource_link_id=_str(link.get("id")),
+        resource_link_title=_str(link.get("title")),
+        custom={str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {},
+        ags=AgsEndpoint(
+            scopes=tuple(s for s in ags.get("scope", []) if isinstance(s, str)),
+            lineitems_url=_str(ags.get("lineitems")),
+            lineitem_url=_str(ags.get("lineitem")),
+        ),
+        return_url=_str(presentation.get("return_url")),
+    )

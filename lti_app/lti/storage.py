@@ -1,0 +1,71 @@
+"""Launch data storage for pylti1p3 kept in the database.
+
+pylti1p3's default stores OIDC state and nonces in Flask's cookie session, which grows with
+every launch until the browser drops it (seen at the 19th launch in one browser, notes.md),
+and its cache storage is per process. A table is shared by every worker and lets the nonce
+be consumed once, atomically (Security Framework §5.1.3 step 9).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lti_app.models import LaunchData, utcnow
+
+DEFAULT_LIFETIME = 600
+
+
+class DatabaseLaunchStorage(LaunchDataStorage[Any]):
+    """Key/value rows with an expiry; keys are random per login, so no session id is used."""
+
+    _session_cookie_name = ""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self._db = session
+
+    def get_session_cookie_name(self) -> str | None:
+        return None
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str) -> Any:
+        row = self._db.scalar(
+            select(LaunchData).where(
+                LaunchData.key == self._prepare_key(key), LaunchData.expires_at > utcnow()
+            )
+        )
+        return None if row is None else row.value
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        lifetime = min(exp or DEFAULT_LIFETIME, DEFAULT_LIFETIME)
+        self._db.merge(
+            LaunchData(
+                key=self._prepare_key(key),
+                value=value,
+                expires_at=utcnow() + timedelta(seconds=lifetime),
+            )
+        )
+        self._db.flush()
+
+    def check_value(self, key: str) -> bool:
+        return self.get_value(key) is not None
+
+    def consume(self, key: str) -> bool:
+        """Delete ``key`` if it is live; True only for the one caller that deleted it."""
+        result = self._db.execute(
+            delete(LaunchData).where(
+                LaunchData.key == self._prepare_key(key), LaunchData.expires_at > utcnow()
+            )
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def purge_expired(self) -> int:
+        result = self._db.execute(delete(LaunchData).where(LaunchData.expires_at <= utcnow()))
+        return int(getattr(result, "rowcount", 0))

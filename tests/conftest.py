@@ -1,0 +1,100 @@
+"""Shared fixtures: databases (SQLite and a throwaway PostgreSQL), configs, live servers.
+
+Every test that touches the database takes ``database_url`` (or a fixture built on it) and
+so runs twice: against SQLite and against PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+
+from lti_app.config import PROJECT_ROOT, Config
+from tests.support.postgres import PostgresCluster, free_port
+from tests.support.server import LiveServer
+
+CONTENT_DIR = PROJECT_ROOT / "content"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'stegvis.sqlite3'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    url = cluster.create_database(name)
+    yield url
+    cluster.drop_database(name)
+
+
+@pytest.fixture
+def migrated_url(database_url: str) -> str:
+    """A database with every migration applied (as `make run` does; never create_all)."""
+    from lti_app import migrate
+
+    migrate.upgrade(database_url)
+    return database_url
+
+
+def make_config(database_url: str, tmp_path: Path, base_url: str, **overrides: object) -> Config:
+    values: dict[str, object] = {
+        "environment": "testing",
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "database_url": database_url,
+        "base_url": base_url,
+        "content_dir": CONTENT_DIR,
+        "instance_dir": tmp_path / "instance",
+        "sandbox_enabled": True,
+    }
+    values.update(overrides)
+    return Config(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class RunningTool:
+    """The tool (with the sandbox LMS mounted at /sandbox) served over real HTTP."""
+
+    url: str
+    app: Flask
+    engine: Engine
+    config: Config
+
+    @property
+    def sandbox_url(self) -> str:
+        return self.url + "/sandbox"
+
+
+@pytest.fixture
+def tool(migrated_url: str, tmp_path: Path) -> Iterator[RunningTool]:
+    from lti_app import create_app
+    from lti_app.db import session_scope
+    from lti_app.devsandbox import mount_sandbox, register_sandbox
+    from lti_app.lti.keys import ensure_key
+
+    port = free_port()
+    config = make_config(migrated_url, tmp_path, f"http://127.0.0.1:{port}")
+    app = create_app(config)
+    app.config["PROPAGATE_UNEXPECTED"] = False
+    mount_sandbox(app)
+    engine: Engine = app.extensions["stegvis.engine"]
+    with session_scope(engine) as session:
+        ensure_key(session)
+        register_sandbox(session, config)
+    server = LiveServer(app, port).start()
+    yield RunningTool(url=server.url, app=app, engine=engine, config=config)
+    server.stop()
+    engine.dispose()
