@@ -38,10 +38,12 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     from lti_app import security
     from lti_app.services.catalogue import load_catalogue
     from lti_app.web import lti, main, play
-    from scenarios import render_markdown
+    from scenarios import Profile, render_markdown
 
     config = (config or from_env()).validated()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     app = Flask(__name__, instance_path=str(config.instance_dir.resolve()))
     app.config.update(
@@ -80,7 +82,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         return {"verdict_label": VERDICT_LABELS.get, "step_label": STEP_LABELS.get}
 
     @app.template_filter("markdown")
-    def markdown_filter(text: str, profile: object = None) -> Markup:
+    def markdown_filter(text: str, profile: Profile | None = None) -> Markup:
         # scenarios.render is the only producer of HTML from content (raw HTML off,
         # links allow-listed, placeholder values escaped).
         return Markup(render_markdown(text, profile))  # noqa: S704

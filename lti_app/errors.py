@@ -93,9 +93,9 @@ class DatabaseUnavailableError(AppError):
     hint = "Vent litt og last inn siden på nytt."
 
 
-_GENERIC = {
+_GENERIC: dict[int, tuple[str, str, str]] = {
     400: ("Ugyldig forespørsel", "Forespørselen kunne ikke behandles.", "Last inn siden på nytt."),
-    404: NotFoundError,
+    404: (NotFoundError.title, NotFoundError.message, NotFoundError.hint),
     405: ("Ikke tillatt", "Denne handlingen er ikke tillatt her.", "Gå tilbake og prøv igjen."),
     500: (
         "Noe gikk galt hos oss",
@@ -145,10 +145,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> tuple[str, int]:
         code = error.code or 500
-        generic = _GENERIC.get(code)
-        if isinstance(generic, type):
-            return _render(code, generic.title, generic.message, generic.hint)
-        title, message, hint = generic or (error.name, error.description or "", "")
+        title, message, hint = _GENERIC.get(code) or (error.name, error.description or "", "")
         return _render(code, title, message, hint)
 
     @app.errorhandler(Exception)
@@ -156,5 +153,5 @@ def register_error_handlers(app: Flask) -> None:
         if app.testing and app.config.get("PROPAGATE_UNEXPECTED", True):
             raise error
         log.exception("500 on %s %s", request.method, request.path)
-        title, message, hint = _GENERIC[500]  # type: ignore[misc]
+        title, message, hint = _GENERIC[500]
         return _render(500, title, message, hint)

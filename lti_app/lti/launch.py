@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Response
-from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
+from pylti1p3.contrib.flask.cookie import FlaskCookieService
+from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
+from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 from sqlalchemy.orm import Session
@@ -42,7 +44,7 @@ JWKS_TTL = 300
 class _TimeoutSession(requests.Session):
     """A requests session whose calls cannot hang (pylti1p3 passes no timeout)."""
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", HTTP_TIMEOUT)
         return super().request(*args, **kwargs)
 
@@ -74,17 +76,17 @@ class _KeySetCache:
 KEY_SETS = _KeySetCache()
 
 
-class StegvisCookieService(FlaskCookieService):  # type: ignore[misc]
+class StegvisCookieService(FlaskCookieService):
     # On loopback all ports are one site; a name of our own cannot collide with a platform's.
     _cookie_prefix = "stegvis-lti"
 
 
-class _MessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
+class _MessageLaunch(FlaskMessageLaunch):
     def fetch_public_key(self, key_set_url: str) -> Any:
         cached = KEY_SETS.get(key_set_url)
         if cached is not None:
             return cached
-        key_set = super().fetch_public_key(key_set_url)
+        key_set: Any = super().fetch_public_key(key_set_url)
         if isinstance(key_set, dict):
             KEY_SETS.put(key_set_url, key_set)
         return key_set
@@ -94,9 +96,9 @@ class _MessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             return super().get_public_key()
         except LtiException:
             # The platform may have rotated its key: look once more, past the cache.
-            url = self._registration.get_key_set_url()
-            KEY_SETS.drop(url)
-            self._registration.set_key_set(None)
+            registration: Any = self._registration
+            KEY_SETS.drop(str(registration.get_key_set_url()))
+            registration.set_key_set(None)
             return super().get_public_key()
 
     def save_launch_data(self) -> _MessageLaunch:
@@ -106,7 +108,7 @@ class _MessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
 
 
 def _storage_and_request(db: Session) -> tuple[DatabaseLaunchStorage, Any]:
-    return DatabaseLaunchStorage(db), FlaskRequest()
+    return DatabaseLaunchStorage(db), FlaskRequest()  # type: ignore[no-untyped-call]
 
 
 def _own_url(url: str, base_url: str) -> bool:
@@ -124,13 +126,13 @@ def start_login(db: Session, base_url: str) -> Response:
     login = FlaskOIDCLogin(
         lti_request,
         tool_conf,
-        cookie_service=StegvisCookieService(lti_request),
+        cookie_service=StegvisCookieService(lti_request),  # type: ignore[no-untyped-call]
         launch_data_storage=storage,
     )
     try:
         response: Response = login.redirect(f"{base_url}/lti/launch")
     except OIDCException as exc:
-        if tool_conf.found is None:
+        if tool_conf.unknown_platform:
             raise UnknownPlatformError(f"login: {exc}") from exc
         raise LaunchError(f"login: {exc}") from exc
     return response
@@ -167,11 +169,17 @@ def validate_launch(
 ) -> LaunchContext:
     """Validate the form-posted id_token and return who launched what."""
     storage, lti_request = _storage_and_request(db)
+    error = lti_request.get_param("error")
+    if error:
+        # The platform answered the authentication request with an error (OIDC Core
+        # §3.1.2.6), e.g. login_required when the LMS session has ended.
+        description = lti_request.get_param("error_description") or ""
+        raise LaunchError(f"launch: platform returned {error}: {description}"[:500])
     tool_conf = DatabaseToolConf(db)
     launch = _MessageLaunch(
         lti_request,
         tool_conf,
-        cookie_service=StegvisCookieService(lti_request),
+        cookie_service=StegvisCookieService(lti_request),  # type: ignore[no-untyped-call]
         launch_data_storage=storage,
         requests_session=_TimeoutSession(),
     )
@@ -182,7 +190,7 @@ def validate_launch(
         reason = f"launch: {exc}"
         if "deployment" in str(exc).lower():
             raise NotDeployedError(reason) from exc
-        if tool_conf.found is None:
+        if tool_conf.unknown_platform:
             raise UnknownPlatformError(reason) from exc
         raise LaunchError(reason) from exc
     platform = tool_conf.found

@@ -40,7 +40,13 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self._db = session
+        self.looked_up = False
         self.found: Platform | None = None
+
+    @property
+    def unknown_platform(self) -> bool:
+        """Whether pylti1p3 asked for a registration that does not exist."""
+        return self.looked_up and self.found is None
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -57,6 +63,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     def find_registration_by_params(
         self, iss: str, client_id: str, *args: Any, **kwargs: Any
     ) -> Registration:
+        self.looked_up = True
         platform = find_platform(self._db, iss, client_id)
         if platform is None:
             return None  # type: ignore[return-value]  # pylti1p3 treats None as "not found"

@@ -100,7 +100,7 @@ def apply_choice(
         .execution_options(synchronize_session=False)
     )
     if getattr(moved, "rowcount", 0) != 1:
-        raise StaleStep(f"attempt {attempt.id} is no longer at step {expected_step}")
+        raise StaleStep(expected_step, expected_step + 1)
     try:
         with db.begin_nested():
             db.add(Decision(
@@ -108,7 +108,7 @@ def apply_choice(
                 choice_id=chosen.id, verdict=chosen.verdict.value, procedure_step=chosen.step,
             ))
     except IntegrityError as exc:
-        raise StaleStep(f"step {expected_step} of {attempt.id} already decided") from exc
+        raise StaleStep(expected_step, expected_step + 1) from exc
     db.refresh(attempt)
     if new_state.finished:
         _finish(catalogue, db, attempt, current.case, new_state)

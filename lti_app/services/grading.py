@@ -96,7 +96,7 @@ def backoff(tries: int, retry_after: float | None = None) -> float:
     """Seconds to wait before try number ``tries + 1``."""
     delay = min(BASE_DELAY * 2 ** (tries - 1), MAX_DELAY)
     delay *= random.uniform(0.8, 1.2)  # noqa: S311  (jitter, not security)
-    return max(delay, retry_after or 0.0)
+    return float(max(delay, retry_after or 0.0))
 
 
 def send_one(db: Session, row: GradeOutbox) -> str:

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lti_app.db import Base
 from lti_app.lti.context import LaunchContext
-from lti_app.models import Base, Context, ResourceLink, User, utcnow
+from lti_app.models import Context, ResourceLink, User, utcnow
 
 # Custom parameters an activity may carry (set by Deep Linking or typed by an admin).
 CUSTOM_CASE = "case"
