@@ -81,6 +81,11 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     def labels() -> dict[str, object]:
         return {"verdict_label": VERDICT_LABELS.get, "step_label": STEP_LABELS.get}
 
+    @app.template_filter("fill")
+    def fill_filter(text: str, profile: Profile | None = None) -> str:
+        # Plain text (titles, choice texts) with the municipality's words; autoescaped.
+        return profile.fill(text) if profile is not None else text
+
     @app.template_filter("markdown")
     def markdown_filter(text: str, profile: Profile | None = None) -> Markup:
         # scenarios.render is the only producer of HTML from content (raw HTML off,

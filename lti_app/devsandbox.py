@@ -23,8 +23,13 @@ def sandbox_settings(config: Config, catalogue: Catalogue | None = None) -> Sand
     def activities() -> list[Activity]:
         if catalogue is None:
             return []
-        return [Activity(case_id=c.id, title=c.title)
-                for c in sorted(catalogue.cases.values(), key=lambda c: c.title)]
+        served = [Activity(case_id=c.id, title=c.title)
+                  for c in sorted(catalogue.cases.values(), key=lambda c: c.title)]
+        # Broken cases are offered too, named by file, so an author sees in the sandbox
+        # what a course would show when an activity points at a case that fails the checker.
+        broken = [Activity(case_id=p.stem, title=f"{p.name} (feiler i sjekken)")
+                  for p in catalogue.broken_case_files()]
+        return served + broken
 
     return SandboxSettings(
         base_url=config.base_url + MOUNT,

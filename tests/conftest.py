@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,15 +79,16 @@ class RunningTool:
         return self.url + "/sandbox"
 
 
-@pytest.fixture
-def tool(migrated_url: str, tmp_path: Path) -> Iterator[RunningTool]:
+@contextmanager
+def serve_tool(database_url: str, tmp_path: Path, **overrides: object) -> Iterator[RunningTool]:
+    """Start the tool with the sandbox mounted, its key made and the sandbox registered."""
     from lti_app import create_app
     from lti_app.db import session_scope
     from lti_app.devsandbox import mount_sandbox, register_sandbox
     from lti_app.lti.keys import ensure_key
 
     port = free_port()
-    config = make_config(migrated_url, tmp_path, f"http://127.0.0.1:{port}")
+    config = make_config(database_url, tmp_path, f"http://127.0.0.1:{port}", **overrides)
     app = create_app(config)
     app.config["PROPAGATE_UNEXPECTED"] = False
     mount_sandbox(app)
@@ -95,6 +97,14 @@ def tool(migrated_url: str, tmp_path: Path) -> Iterator[RunningTool]:
         ensure_key(session)
         register_sandbox(session, config)
     server = LiveServer(app, port).start()
-    yield RunningTool(url=server.url, app=app, engine=engine, config=config)
-    server.stop()
-    engine.dispose()
+    try:
+        yield RunningTool(url=server.url, app=app, engine=engine, config=config)
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+@pytest.fixture
+def tool(migrated_url: str, tmp_path: Path) -> Iterator[RunningTool]:
+    with serve_tool(migrated_url, tmp_path) as running:
+        yield running

@@ -16,9 +16,17 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from lti_app.errors import CaseUnavailableError
+from lti_app.errors import CaseUnavailableError, ConfigError
 from lti_app.models import ScenarioVersion
-from scenarios import Diagnostic, Profile, Scenario, load_profiles, parse_scenario
+from scenarios import (
+    ContentInvalid,
+    Diagnostic,
+    Profile,
+    Scenario,
+    load_profile,
+    load_profiles,
+    parse_scenario,
+)
 from scoring import Procedure, check_library
 
 log = logging.getLogger(__name__)
@@ -54,7 +62,30 @@ class Catalogue:
         return self.profiles.get(profile_id or "") or self.profiles[self.default_profile]
 
     def errors_for(self, case_id: str) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if case_id in d.path]
+        return [d for d in self.diagnostics if Path(d.path).stem == case_id]
+
+    def broken_case_files(self) -> list[Path]:
+        """Case files that are not served because they fail the checker."""
+        served = {Path(c.source_path).resolve() for c in self.cases.values()}
+        return [p for p in sorted((self.content_dir / "scenarios").glob("*.md"))
+                if p.resolve() not in served]
+
+
+def _load_profiles(directory: Path) -> dict[str, Profile]:
+    """Every valid profile; a broken one is logged with file and line and left out."""
+    try:
+        return load_profiles(directory)
+    except ContentInvalid as exc:
+        for diagnostic in exc.diagnostics:
+            log.error("%s", diagnostic)
+    profiles: dict[str, Profile] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            profile = load_profile(path)
+        except ContentInvalid:
+            continue
+        profiles[profile.id] = profile
+    return profiles
 
 
 def load_catalogue(content_dir: Path, default_profile: str = "nasjonal") -> Catalogue:
@@ -63,9 +94,12 @@ def load_catalogue(content_dir: Path, default_profile: str = "nasjonal") -> Cata
     for diagnostic in diagnostics:
         log.log(logging.ERROR if diagnostic.severity == "error" else logging.WARNING,
                 "%s", diagnostic)
-    profiles = load_profiles(content_dir / "profiles")
+    profiles = _load_profiles(content_dir / "profiles")
     if default_profile not in profiles:
-        raise CaseUnavailableError(f"default profile {default_profile!r} is missing")
+        raise ConfigError(
+            f"Standardprofilen «{default_profile}» mangler eller har feil "
+            f"({content_dir / 'profiles' / default_profile}.yaml); se feilene over."
+        )
     cases: dict[str, Scenario] = {}
     sources: dict[str, str] = {}
     for case_id, case in library.scenarios.items():

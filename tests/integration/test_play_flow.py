@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from urllib.parse import urljoin
+
+import pytest
 
 import requests
 from sqlalchemy import func, select
@@ -12,7 +16,7 @@ from lti_app.db import session_scope
 from lti_app.models import Attempt, Decision, GradeOutbox
 from lti_app.services.grading import send_due
 from scenarios import load_scenario
-from tests.conftest import CONTENT_DIR, RunningTool
+from tests.conftest import CONTENT_DIR, RunningTool, serve_tool
 from tests.support.browser import Browser, parse
 from tests.support.cases import walk
 
@@ -128,3 +132,24 @@ def test_choice_without_csrf_token_is_refused(tool: RunningTool) -> None:
     assert browser.page.status_code == 400
     assert count(tool, Decision) == 0
     assert count(tool, GradeOutbox, activity_progress="Completed") == 0
+
+
+def test_activity_pointing_at_a_broken_case_gives_a_clear_message(
+    migrated_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    broken = content / "scenarios" / "ødelagt.md"
+    good = (content / "scenarios" / f"{CASE_ID}.md").read_text(encoding="utf-8")
+    broken.write_text(good.replace(f"id: {CASE_ID}", "id: odelagt").replace(
+        "(#", "(#mangler-", 1), encoding="utf-8")
+    with serve_tool(migrated_url, tmp_path, content_dir=content) as tool:
+        assert any("ødelagt.md:" in r.getMessage() and "error" in r.getMessage()
+                   for r in caplog.records), "the checker's errors are logged with file:line"
+        assert CASE_ID in tool.app.extensions["stegvis.catalogue"].cases  # others still served
+        learner = launch(tool, "kari", case_id="ødelagt")
+        assert learner.page.status_code == 409
+        assert "Caset er ikke tilgjengelig" in learner.html and "Traceback" not in learner.html
+        leader = launch(tool, "lise", case_id="ødelagt")
+        assert leader.page.status_code == 200
+        assert "kan ikke vises" in leader.html and "ødelagt.md:" in leader.html

@@ -1,0 +1,117 @@
+"""Read YAML with positions: every mapping remembers the line and column of each key.
+
+Authors write YAML by hand (front matter, procedures, profiles), so every error must point at
+the key it concerns. The loader also narrows YAML 1.1's implicit typing: `no`, `on` and
+`08:15` stay strings (Norwegian text is full of them), and `+4764980212` stays a string
+instead of silently becoming an integer and losing its `+`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from scenarios.diagnostics import Diagnostic
+
+
+class PositionedDict(dict[str, Any]):
+    """A YAML mapping that knows the (line, col) of each key (1-based, in the source file)."""
+
+    positions: dict[str, tuple[int, int]]
+    line: int
+    col: int
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with only true/false, null and plain decimal integers typed implicitly."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^-?(?:0|[1-9][0-9]*)$"), list("-0123456789")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """Raise on a key given twice (YAML would silently keep the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> PositionedDict:
+    loader.flatten_mapping(node)
+    mapping = PositionedDict()
+    mapping.positions = {}
+    mapping.line = node.start_mark.line + 1
+    mapping.col = node.start_mark.column + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        # Keys are names an author typed; numbers or booleans as keys are made text.
+        key_text = "" if key is None else str(key)
+        if key_text in mapping:
+            raise _DuplicateKey(
+                None, None, f"nøkkelen «{key_text}» står to ganger", key_node.start_mark
+            )
+        mapping[key_text] = loader.construct_object(value_node, deep=True)
+        mapping.positions[key_text] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    return mapping
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, list[Diagnostic]]:
+    """Parse YAML text; return (data, diagnostics), shifting positions by `first_line - 1`."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line if mark else 0) + first_line
+        col = (mark.column if mark else 0) + 1
+        problem = exc.problem or exc.context or "ugyldig YAML"
+        return None, [
+            Diagnostic(
+                path,
+                line,
+                col,
+                "error",
+                f"YAML-feil: {problem}",
+                "sjekk innrykk, kolon og anførselstegn; tekst med kolon bør stå i anførselstegn",
+            )
+        ]
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        return None, [
+            Diagnostic(path, first_line, 1, "error", f"YAML-feil: {exc}", "sjekk YAML-syntaksen")
+        ]
+    if first_line != 1:
+        _shift(data, first_line - 1, set())
+    return data, []
+
+
+def _shift(data: Any, by: int, seen: set[int]) -> None:
+    """Move every recorded position down by `by` lines (front matter starts inside a file)."""
+    # YAML aliases share objects (and may even be recursive): visit each object once.
+    if id(data) in seen:
+        return
+    seen.add(id(data))
+    if isinstance(data, PositionedDict):
+        data.line += by
+        data.positions = {k: (line + by, col) for k, (line, col) in data.positions.items()}
+        for value in data.values():
+            _shift(value, by, seen)
+    elif isinstance(data, list):
+        for item in data:
+            _shift(item, by, seen)
+
+
+def position(mapping: object, key: str, default: tuple[int, int] = (1, 1)) -> tuple[int, int]:
+    """Return where `key` was written in `mapping`, or `default` when unknown."""
+    if isinstance(mapping, PositionedDict):
+        return mapping.positions.get(key, (mapping.line, mapping.col))
+    return default

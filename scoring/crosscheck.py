@@ -1,0 +1,160 @@
+"""Checks that need both the case and its procedure, and the library-wide check.
+
+These live in `scoring` because `scenarios` must not know about procedures (imports run
+one way: scoring -> scenarios).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from scenarios.checker import check_placeholders
+from scenarios.diagnostics import Diagnostic, ProfileInvalid, has_errors, suggest
+from scenarios.library import Library, load_library
+from scenarios.model import Scenario, Verdict
+from scenarios.paths import DEFAULT_PATH_LIMIT, enumerate_paths
+from scenarios.profiles import Profile, load_profiles
+from scoring.compute import score
+from scoring.procedure import Procedure, ProcedureInvalid, load_procedure
+from scoring.rules import MAX_SCORE
+
+
+def check_against_procedure(
+    scenario: Scenario, procedure: Procedure, path_limit: int = DEFAULT_PATH_LIMIT
+) -> list[Diagnostic]:
+    """Check a case's steps, critical choices and reachable scores against its procedure."""
+    where = scenario.source_path
+    found: list[Diagnostic] = []
+
+    def error(line: int, message: str, hint: str = "") -> None:
+        found.append(Diagnostic(where, line, 1, "error", message, hint))
+
+    def warning(line: int, message: str, hint: str = "") -> None:
+        found.append(Diagnostic(where, line, 1, "warning", message, hint))
+
+    step_ids = [s.id for s in procedure.steps]
+    entry_ids = [e.id for e in procedure.critical]
+    structural_ok = True
+    for step_id in scenario.required_steps:
+        if procedure.step(step_id) is None:
+            structural_ok = False
+            error(
+                scenario.meta_line("required_steps"),
+                f"påkrevd steg «{step_id}» finnes ikke i prosedyren «{procedure.id}»",
+                suggest(step_id, step_ids, "steg"),
+            )
+    if not scenario.required_steps:
+        warning(
+            scenario.meta_line("required_steps"),
+            "caset har ingen påkrevde steg, så bare vurderingene gir poeng",
+            "list stegene caset øver på i «påkrevde steg»",
+        )
+    for node in scenario.nodes.values():
+        for choice in node.choices:
+            if choice.step is not None and procedure.step(choice.step) is None:
+                structural_ok = False
+                error(
+                    choice.line,
+                    f"ukjent steg «{choice.step}» i valget «{choice.id}»",
+                    suggest(choice.step, step_ids, "steg i prosedyren"),
+                )
+            if choice.error is not None and procedure.entry(choice.error) is None:
+                error(
+                    choice.line,
+                    f"ukjent kritisk feil «{choice.error}» i valget «{choice.id}»",
+                    suggest(choice.error, entry_ids, "kritiske feil i prosedyren"),
+                )
+            if choice.verdict is Verdict.CRITICAL and choice.error is None and entry_ids:
+                warning(
+                    choice.line,
+                    f"det kritiske valget «{choice.id}» viser ikke til katalogen",
+                    "legg til «  - feil: …» med id fra prosedyrens «kritiske feil»",
+                )
+    if not structural_ok:
+        return found  # scores would be meaningless until the steps are fixed
+
+    paths = enumerate_paths(scenario, path_limit)
+    if paths.truncated:
+        warning(
+            1,
+            f"caset har over {path_limit} veier; bare de første er sjekket",
+            "del caset i mindre caser, eller samle greiner oftere",
+        )
+    reached = {c.step for p in paths.paths for c in p if c.step and c.verdict.is_correct}
+    for step_id in scenario.required_steps:
+        if step_id not in reached:
+            error(
+                scenario.meta_line("required_steps"),
+                f"ingen vei gjennom caset utfører det påkrevde steget «{step_id}»",
+                "legg til et valg med «steg: " + step_id + "» og en god vurdering",
+            )
+    best = 0
+    passing = False
+    for path in paths.paths:
+        result = score(scenario, procedure, [c.id for c in path])
+        best = max(best, result.score)
+        passing = passing or (result.passed and not result.critical_errors)
+    if paths.paths and not passing:
+        error(
+            scenario.meta_line("pass_mark"),
+            f"ingen vei uten kritiske feil når bestått-grensen {scenario.pass_mark}",
+            "senk «bestått» eller sørg for en vei der alle påkrevde steg gjøres riktig",
+        )
+    if paths.paths and best < MAX_SCORE:
+        error(
+            scenario.meta_line("pass_mark"),
+            f"beste vei gir {best} poeng, ikke {MAX_SCORE}",
+            "den beste veien må gjøre alle påkrevde steg i riktig rekkefølge med «best»-valg",
+        )
+    return found
+
+
+def check_library(content_dir: Path) -> tuple[Library, dict[str, Procedure], list[Diagnostic]]:
+    """Load and check every case and procedure; return only the cases without errors.
+
+    Diagnostics cover every file: parse errors, graph checks, procedure and profile
+    errors, placeholders no profile knows, and the cross-checks. A broken file never
+    stops the others.
+    """
+    library = load_library(content_dir)
+    diagnostics = list(library.errors)
+    procedures: dict[str, Procedure] = {}
+    folder = content_dir / "procedures"
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            procedure = load_procedure(path)
+        except ProcedureInvalid as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        procedures[procedure.id] = procedure
+
+    profiles: dict[str, Profile] = {}
+    if (content_dir / "profiles").is_dir():
+        try:
+            profiles = load_profiles(content_dir / "profiles")
+        except ProfileInvalid as exc:
+            diagnostics.extend(exc.diagnostics)
+
+    usable = {}
+    for scenario_id, scenario in library.scenarios.items():
+        if profiles:
+            diagnostics.extend(check_placeholders(scenario, profiles))
+        procedure_for = procedures.get(scenario.procedure)
+        if procedure_for is None:
+            problems = [
+                Diagnostic(
+                    scenario.source_path,
+                    scenario.meta_line("procedure"),
+                    1,
+                    "error",
+                    f"ukjent prosedyre «{scenario.procedure}»",
+                    suggest(scenario.procedure, procedures, "prosedyrer i content/procedures"),
+                )
+            ]
+        else:
+            problems = check_against_procedure(scenario, procedure_for)
+        diagnostics.extend(problems)
+        if not has_errors(problems):
+            usable[scenario_id] = scenario
+    return replace(library, scenarios=usable, errors=diagnostics), procedures, diagnostics
