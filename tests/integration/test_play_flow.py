@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-
 import requests
 from sqlalchemy import func, select
 
