@@ -15,7 +15,7 @@ APT    := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 export STEGVIS_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install run serve test lint typecheck check system-deps bench clean
+.PHONY: install run serve test lint typecheck check system-deps clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Stegvis needs $(PYTHON) (Python 3.11)."; exit 1; }
@@ -52,7 +52,7 @@ system-deps:
 	fi
 
 lint: install
-	$(BIN)/ruff check lti_app scenarios scoring tests bench
+	$(BIN)/ruff check lti_app scenarios scoring tests
 
 typecheck: install
 	$(BIN)/mypy
@@ -62,9 +62,6 @@ check: install
 
 test: install system-deps lint typecheck check
 	$(BIN)/pytest
-
-bench: install
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

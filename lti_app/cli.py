@@ -83,13 +83,16 @@ def check(content_dir: Path | None) -> None:
     """
     from scoring import check_library
 
-    _library, _procedures, diagnostics = check_library(content_dir or _config().content_dir)
-    for diagnostic in diagnostics:
+    checked = check_library(content_dir or _config().content_dir)
+    for diagnostic in checked.diagnostics:
         click.echo(str(diagnostic))
-    errors = sum(1 for d in diagnostics if d.severity == "error")
+    errors = sum(d.is_error for d in checked.diagnostics)
+    summary = (f"{len(checked.library.scenarios)} case(r) klare, "
+               f"{len(checked.procedures)} prosedyre(r), {len(checked.profiles)} profil(er); "
+               f"{errors} feil, {len(checked.diagnostics) - errors} advarsler")
     if errors:
-        raise click.ClickException(f"{errors} feil funnet.")
-    click.echo(f"Ingen feil. ({len(diagnostics)} advarsler)")
+        raise click.ClickException(summary)
+    click.echo(summary)
 
 
 @main.group()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Literal, TypeVar
+
+T = TypeVar("T")
 
 Severity = Literal["error", "warning"]
 
@@ -46,6 +49,20 @@ class ScenarioInvalid(ContentInvalid):
 
 class ProfileInvalid(ContentInvalid):
     """Raise when a municipality profile has errors."""
+
+
+def load_each(
+    directory: Path, pattern: str, load: Callable[[Path], T]
+) -> tuple[list[T], list[Diagnostic]]:
+    """Load every matching file; a broken one adds its problems and never stops the rest."""
+    loaded: list[T] = []
+    found: list[Diagnostic] = []
+    for path in sorted(directory.glob(pattern)) if directory.is_dir() else []:
+        try:
+            loaded.append(load(path))
+        except ContentInvalid as exc:
+            found.extend(exc.diagnostics)
+    return loaded, found
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

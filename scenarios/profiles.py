@@ -18,7 +18,7 @@ from typing import Literal, TypeAlias
 
 import phonenumbers
 
-from scenarios.diagnostics import Diagnostic, ProfileInvalid, suggest
+from scenarios.diagnostics import Diagnostic, ProfileInvalid, load_each, suggest
 from scenarios.model import ID_RE
 from scenarios.yamlsource import PositionedDict, load_yaml, position
 
@@ -259,15 +259,7 @@ def _read_phone(
 
 def load_profiles(directory: Path) -> dict[str, Profile]:
     """Read every `*.yaml` profile in a directory; raise ProfileInvalid listing all problems."""
-    profiles: dict[str, Profile] = {}
-    found: list[Diagnostic] = []
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            profile = load_profile(path)
-        except ProfileInvalid as exc:
-            found.extend(exc.diagnostics)
-            continue
-        profiles[profile.id] = profile
+    loaded, found = load_each(directory, "*.yaml", load_profile)
     if found:
         raise ProfileInvalid(found)
-    return profiles
+    return {profile.id: profile for profile in loaded}

@@ -7,7 +7,7 @@ Pure Python; imports `scenarios` (never the other way round). The rules are in
 from __future__ import annotations
 
 from scoring.compute import CriticalMistake, Decision, Result, StepOutcome, score
-from scoring.crosscheck import check_against_procedure, check_library
+from scoring.crosscheck import CheckedContent, check_against_procedure, check_library
 from scoring.procedure import (
     CatalogueEntry,
     Procedure,
@@ -24,6 +24,7 @@ __all__ = [
     "STEP_SHARE",
     "VERDICT_POINTS",
     "CatalogueEntry",
+    "CheckedContent",
     "CriticalMistake",
     "Decision",
     "Procedure",

@@ -6,17 +6,17 @@ one way: scoring -> scenarios).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scenarios.checker import check_placeholders
-from scenarios.diagnostics import Diagnostic, ProfileInvalid, has_errors, suggest
+from scenarios.diagnostics import Diagnostic, has_errors, load_each, suggest
 from scenarios.library import Library, load_library
 from scenarios.model import Scenario, Verdict
 from scenarios.paths import DEFAULT_PATH_LIMIT, enumerate_paths
-from scenarios.profiles import Profile, load_profiles
+from scenarios.profiles import Profile, load_profile
 from scoring.compute import score
-from scoring.procedure import Procedure, ProcedureInvalid, load_procedure
+from scoring.procedure import Procedure, load_procedure
 from scoring.rules import MAX_SCORE
 
 
@@ -110,8 +110,19 @@ def check_against_procedure(
     return found
 
 
-def check_library(content_dir: Path) -> tuple[Library, dict[str, Procedure], list[Diagnostic]]:
-    """Load and check every case and procedure; return only the cases without errors.
+@dataclass(frozen=True, slots=True)
+class CheckedContent:
+    """A content directory after every check: only usable cases, procedures and profiles,
+    and every problem of every file."""
+
+    library: Library
+    procedures: dict[str, Procedure]
+    profiles: dict[str, Profile]
+    diagnostics: list[Diagnostic]
+
+
+def check_library(content_dir: Path) -> CheckedContent:
+    """Load and check every case, procedure and profile; keep only cases without errors.
 
     Diagnostics cover every file: parse errors, graph checks, procedure and profile
     errors, placeholders no profile knows, and the cross-checks. A broken file never
@@ -119,22 +130,12 @@ def check_library(content_dir: Path) -> tuple[Library, dict[str, Procedure], lis
     """
     library = load_library(content_dir)
     diagnostics = list(library.errors)
-    procedures: dict[str, Procedure] = {}
-    folder = content_dir / "procedures"
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        try:
-            procedure = load_procedure(path)
-        except ProcedureInvalid as exc:
-            diagnostics.extend(exc.diagnostics)
-            continue
-        procedures[procedure.id] = procedure
-
-    profiles: dict[str, Profile] = {}
-    if (content_dir / "profiles").is_dir():
-        try:
-            profiles = load_profiles(content_dir / "profiles")
-        except ProfileInvalid as exc:
-            diagnostics.extend(exc.diagnostics)
+    loaded_procedures, found = load_each(content_dir / "procedures", "*.yaml", load_procedure)
+    diagnostics.extend(found)
+    procedures = {procedure.id: procedure for procedure in loaded_procedures}
+    loaded_profiles, found = load_each(content_dir / "profiles", "*.yaml", load_profile)
+    diagnostics.extend(found)
+    profiles = {profile.id: profile for profile in loaded_profiles}
 
     usable = {}
     for scenario_id, scenario in library.scenarios.items():
@@ -157,4 +158,6 @@ def check_library(content_dir: Path) -> tuple[Library, dict[str, Procedure], lis
         diagnostics.extend(problems)
         if not has_errors(problems):
             usable[scenario_id] = scenario
-    return replace(library, scenarios=usable, errors=diagnostics), procedures, diagnostics
+    return CheckedContent(
+        replace(library, scenarios=usable, errors=diagnostics), procedures, profiles, diagnostics
+    )

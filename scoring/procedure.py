@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scenarios.diagnostics import ContentInvalid, Diagnostic, suggest
+from scenarios.diagnostics import ContentInvalid, Diagnostic, load_each, suggest
 from scenarios.model import ID_RE
 from scenarios.yamlsource import PositionedDict, load_yaml, position
 
@@ -322,15 +322,7 @@ def _read_entries(
 
 def load_procedures(directory: Path) -> dict[str, Procedure]:
     """Read every `*.yaml` procedure in a directory; raise ProcedureInvalid listing all problems."""
-    procedures: dict[str, Procedure] = {}
-    found: list[Diagnostic] = []
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            procedure = load_procedure(path)
-        except ProcedureInvalid as exc:
-            found.extend(exc.diagnostics)
-            continue
-        procedures[procedure.id] = procedure
+    loaded, found = load_each(directory, "*.yaml", load_procedure)
     if found:
         raise ProcedureInvalid(found)
-    return procedures
+    return {procedure.id: procedure for procedure in loaded}

@@ -18,15 +18,7 @@ from sqlalchemy.orm import Session
 
 from lti_app.errors import CaseUnavailableError, ConfigError
 from lti_app.models import ScenarioVersion
-from scenarios import (
-    ContentInvalid,
-    Diagnostic,
-    Profile,
-    Scenario,
-    load_profile,
-    load_profiles,
-    parse_scenario,
-)
+from scenarios import Diagnostic, Profile, Scenario, parse_scenario
 from scoring import Procedure, check_library
 
 log = logging.getLogger(__name__)
@@ -71,30 +63,13 @@ class Catalogue:
                 if p.resolve() not in served]
 
 
-def _load_profiles(directory: Path) -> dict[str, Profile]:
-    """Every valid profile; a broken one is logged with file and line and left out."""
-    try:
-        return load_profiles(directory)
-    except ContentInvalid as exc:
-        for diagnostic in exc.diagnostics:
-            log.error("%s", diagnostic)
-    profiles: dict[str, Profile] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            profile = load_profile(path)
-        except ContentInvalid:
-            continue
-        profiles[profile.id] = profile
-    return profiles
-
-
 def load_catalogue(content_dir: Path, default_profile: str = "nasjonal") -> Catalogue:
     """Load and check everything under ``content_dir``; log every problem with file and line."""
-    library, procedures, diagnostics = check_library(content_dir)
-    for diagnostic in diagnostics:
+    checked = check_library(content_dir)
+    for diagnostic in checked.diagnostics:
         log.log(logging.ERROR if diagnostic.severity == "error" else logging.WARNING,
                 "%s", diagnostic)
-    profiles = _load_profiles(content_dir / "profiles")
+    profiles = checked.profiles
     if default_profile not in profiles:
         raise ConfigError(
             f"Standardprofilen «{default_profile}» mangler eller har feil "
@@ -102,7 +77,7 @@ def load_catalogue(content_dir: Path, default_profile: str = "nasjonal") -> Cata
         )
     cases: dict[str, Scenario] = {}
     sources: dict[str, str] = {}
-    for case_id, case in library.scenarios.items():
+    for case_id, case in checked.library.scenarios.items():
         raw = Path(case.source_path).read_bytes()
         if hashlib.sha256(raw).hexdigest() != case.content_hash:
             log.error("%s: changed while loading; not served until the next start",
@@ -114,9 +89,9 @@ def load_catalogue(content_dir: Path, default_profile: str = "nasjonal") -> Cata
         content_dir=content_dir,
         cases=cases,
         sources=sources,
-        procedures=procedures,
+        procedures=checked.procedures,
         profiles=profiles,
-        diagnostics=list(diagnostics),
+        diagnostics=list(checked.diagnostics),
         default_profile=default_profile,
     )
 

@@ -20,7 +20,8 @@ def procedure() -> Procedure:
 
 @pytest.fixture(scope="module")
 def case() -> Scenario:
-    library, _, diagnostics = check_library(CONTENT)
+    checked = check_library(CONTENT)
+    library, diagnostics = checked.library, checked.diagnostics
     assert [str(d) for d in diagnostics] == []
     return library.scenarios["beruset-forelder"]
 
@@ -98,7 +99,8 @@ def test_check_library_reports_cross_check_errors(tmp_path: Path) -> None:
     (tmp_path / "scenarios" / "streng.md").write_text(
         strict.replace("påkrevde steg: [P1, P2]", "påkrevde steg: [P1, P2, P3]"), encoding="utf-8"
     )
-    library, procedures, diagnostics = check_library(tmp_path)
+    checked = check_library(tmp_path)
+    library, procedures, diagnostics = checked.library, checked.procedures, checked.diagnostics
     assert library.scenarios == {} and list(procedures) == ["akutt-henting"]
     messages = {(Path(d.path).name, d.message) for d in diagnostics if d.is_error}
     assert ("feil.md", "ukjent steg «P22» i valget «samtale.1»") in messages
