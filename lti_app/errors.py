@@ -58,6 +58,13 @@ class NotDeployedError(LaunchError):
     hint = "Be LMS-administratoren om å aktivere Stegvis for kurset."
 
 
+class PlatformUnavailableError(LaunchError):
+    status = 503
+    title = "Læringsplattformen svarer ikke"
+    message = "Vi fikk ikke hentet nøklene som bekrefter oppstarten fra læringsplattformen."
+    hint = "Vent et øyeblikk og last inn kurssiden på nytt."
+
+
 class SessionExpiredError(AppError):
     status = 401
     title = "Økten er utløpt"

@@ -27,7 +27,12 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 from sqlalchemy.orm import Session
 
-from lti_app.errors import LaunchError, NotDeployedError, UnknownPlatformError
+from lti_app.errors import (
+    LaunchError,
+    NotDeployedError,
+    PlatformUnavailableError,
+    UnknownPlatformError,
+)
 from lti_app.lti.context import AgsEndpoint, LaunchContext
 from lti_app.lti.registrations import DatabaseToolConf, find_deployment
 from lti_app.lti.roles import context_roles, is_instructor
@@ -37,24 +42,27 @@ log = logging.getLogger(__name__)
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-HTTP_TIMEOUT = (5, 10)  # connect, read seconds
+JWKS_TIMEOUT = (3.0, 5.0)  # connect, read seconds
 JWKS_TTL = 300
-
-
-class _TimeoutSession(requests.Session):
-    """A requests session whose calls cannot hang (pylti1p3 passes no timeout)."""
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", HTTP_TIMEOUT)
-        return super().request(*args, **kwargs)
+REFETCH_COOLDOWN = 60
 
 
 class _KeySetCache:
-    """Platform key sets per URL, kept a few minutes; refetched at once on an unknown kid."""
+    """Platform key sets per URL, kept a few minutes; refetched at once on an unknown kid,
+    at most once a minute per URL, so forged kids cannot make us hammer the platform."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sets: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._forced: dict[str, float] = {}
+
+    def may_refetch(self, url: str) -> bool:
+        with self._lock:
+            last = self._forced.get(url)
+            if last is not None and time.monotonic() - last < REFETCH_COOLDOWN:
+                return False
+            self._forced[url] = time.monotonic()
+            return True
 
     def get(self, url: str) -> dict[str, Any] | None:
         with self._lock:
@@ -81,23 +89,40 @@ class StegvisCookieService(FlaskCookieService):
     _cookie_prefix = "stegvis-lti"
 
 
+def fetch_key_set(url: str) -> dict[str, Any]:
+    """GET a platform's JWKS with a timeout; a platform that does not answer is a 503."""
+    try:
+        response = requests.get(url, timeout=JWKS_TIMEOUT, allow_redirects=False,
+                                headers={"User-Agent": "Stegvis-LTI/0.1"})
+        response.raise_for_status()
+        key_set = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise PlatformUnavailableError(f"platform JWKS {url}: {exc}") from exc
+    if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+        raise PlatformUnavailableError(f"platform JWKS {url} is not a key set")
+    return key_set
+
+
 class _MessageLaunch(FlaskMessageLaunch):
     def fetch_public_key(self, key_set_url: str) -> Any:
         cached = KEY_SETS.get(key_set_url)
         if cached is not None:
             return cached
-        key_set: Any = super().fetch_public_key(key_set_url)
-        if isinstance(key_set, dict):
-            KEY_SETS.put(key_set_url, key_set)
+        key_set = fetch_key_set(key_set_url)
+        KEY_SETS.put(key_set_url, key_set)
         return key_set
 
     def get_public_key(self) -> Any:
         try:
             return super().get_public_key()
         except LtiException:
-            # The platform may have rotated its key: look once more, past the cache.
+            # The platform may have rotated its key: look once more, past the cache
+            # (warehouse's OIDC keyset refresh; pylti1p3 never refetches).
             registration: Any = self._registration
-            KEY_SETS.drop(str(registration.get_key_set_url()))
+            url = str(registration.get_key_set_url())
+            if not KEY_SETS.may_refetch(url):
+                raise
+            KEY_SETS.drop(url)
             registration.set_key_set(None)
             return super().get_public_key()
 
@@ -181,17 +206,16 @@ def validate_launch(
         tool_conf,
         cookie_service=StegvisCookieService(lti_request),  # type: ignore[no-untyped-call]
         launch_data_storage=storage,
-        requests_session=_TimeoutSession(),
     )
     try:
         launch.validate()
         body: Mapping[str, Any] = launch.get_launch_data()
     except (LtiException, OIDCException) as exc:
         reason = f"launch: {exc}"
-        if "deployment" in str(exc).lower():
+        if "deployment" in str(exc).lower() and not tool_conf.unknown_platform:
             raise NotDeployedError(reason) from exc
-        if tool_conf.unknown_platform:
-            raise UnknownPlatformError(reason) from exc
+        # An unknown (iss, aud) at launch is a 401 like any other untrusted token
+        # (Security Framework §5.1.3 steps 2-3); only login answers 400 for it.
         raise LaunchError(reason) from exc
     platform = tool_conf.found
     assert platform is not None  # validate() found the registration

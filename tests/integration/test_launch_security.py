@@ -1,0 +1,208 @@
+"""Each attack and fault of research note B.6 against /lti/launch, with tokens minted in
+the test: the expected status, a Norwegian page, and nothing written."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import func, select
+
+from lti_app.db import session_scope
+from lti_app.lti import launch as launch_module
+from lti_app.models import Attempt, ResourceLink, User
+from lti_app.services.platforms import add_platform
+from tests.conftest import RunningTool
+from tests.support.platform import (
+    INSTITUTION_INSTRUCTOR,
+    INSTRUCTOR,
+    LEARNER,
+    LaunchingBrowser,
+    MiniPlatform,
+    new_key,
+    pem,
+)
+
+
+@pytest.fixture
+def platform(tool: RunningTool) -> Iterator[MiniPlatform]:
+    test_platform = MiniPlatform().start()
+    with session_scope(tool.engine) as db:
+        add_platform(db, name="Testplattform", deployment_ids=[test_platform.deployment_id],
+                     **test_platform.registration())
+    launch_module.KEY_SETS.drop(test_platform.registration()["key_set_url"])
+    yield test_platform
+    test_platform.stop()
+
+
+@pytest.fixture
+def browser(tool: RunningTool, platform: MiniPlatform) -> LaunchingBrowser:
+    return LaunchingBrowser(tool.url, platform)
+
+
+def written(tool: RunningTool) -> tuple[int, int, int]:
+    with session_scope(tool.engine) as db:
+        return tuple(  # type: ignore[return-value]
+            int(db.scalar(select(func.count()).select_from(m)) or 0)
+            for m in (User, ResourceLink, Attempt)
+        )
+
+
+def assert_refused(tool: RunningTool, response: requests.Response, status: int,
+                   before: tuple[int, int, int]) -> None:
+    assert response.status_code == status, response.text[:300]
+    assert 'lang="nb"' in response.text and "Traceback" not in response.text
+    assert written(tool) == before
+
+
+def test_a_good_launch_is_accepted(tool: RunningTool, browser: LaunchingBrowser) -> None:
+    response = browser.launch()
+    assert response.status_code == 303 and "/play/" in response.headers["Location"]
+    assert written(tool) == (1, 1, 1)
+
+
+def test_replayed_id_token_is_refused(tool: RunningTool, platform: MiniPlatform,
+                                      browser: LaunchingBrowser) -> None:
+    state, nonce = browser.login()
+    token = platform.sign(platform.claims(tool.url, nonce))
+    assert browser.post_launch(token, state).status_code == 303
+    before = written(tool)
+    assert_refused(tool, browser.post_launch(token, state), 401, before)
+
+
+@pytest.mark.parametrize("attack", ["alg-none", "hs256-with-public-key", "wrong-key",
+                                    "unknown-kid", "no-kid"])
+def test_forged_signatures_are_refused(tool: RunningTool, platform: MiniPlatform,
+                                       browser: LaunchingBrowser, attack: str) -> None:
+    state, nonce = browser.login()
+    claims = platform.claims(tool.url, nonce)
+    before = written(tool)
+    if attack == "alg-none":
+        token = platform.sign(claims, alg="none")
+    elif attack == "hs256-with-public-key":
+        # Algorithm confusion: HMAC keyed with the platform's public key (ASVS 9.1.2).
+        public = platform.keys[platform.kid].public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        token = _hs256(claims, public, platform.kid)
+    elif attack == "wrong-key":
+        token = platform.sign(claims, key=new_key())
+    elif attack == "unknown-kid":
+        token = platform.sign(claims, kid="nobody", key=new_key())
+    else:
+        token = jwt.encode(claims, pem(platform.keys[platform.kid]), algorithm="RS256")
+    assert_refused(tool, browser.post_launch(token, state), 401, before)
+
+
+def _hs256(claims: dict[str, object], secret: bytes, kid: str) -> str:
+    """Sign by hand: PyJWT itself refuses a PEM key as an HMAC secret."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = (b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+                     + "." + b64(json.dumps(claims).encode()))
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64(signature)
+
+
+@pytest.mark.parametrize(("overrides", "status"), [
+    ({"exp": int(time.time()) - 120}, 401),             # expired beyond the leeway
+    ({"exp": ...}, 401),                                 # no exp at all
+    ({"iat": int(time.time()) - 600}, 401),             # issued 10 minutes ago
+    ({"aud": "someone-else"}, 401),
+    ({"aud": ["test-client", "other"], "azp": "test-client"}, 401),  # untrusted extra aud
+    ({"aud": ["test-client", "other"]}, 401),            # several audiences, no azp
+    ({"azp": "other"}, 401),
+    ({"claim_deployment_id": "not-deployed-here"}, 403),
+    ({"claim_target_link_uri": "https://evil.example/lti/launch"}, 401),
+    ({"claim_version": "1.1"}, 401),
+    ({"claim_resource_link": ...}, 401),
+])
+def test_bad_claims_are_refused(tool: RunningTool, browser: LaunchingBrowser,
+                                overrides: dict[str, object], status: int) -> None:
+    before = written(tool)
+    assert_refused(tool, browser.launch(**overrides), status, before)
+
+
+def test_tampered_state_is_refused(tool: RunningTool, platform: MiniPlatform,
+                                   browser: LaunchingBrowser) -> None:
+    state, nonce = browser.login()
+    token = platform.sign(platform.claims(tool.url, nonce))
+    before = written(tool)
+    assert_refused(tool, browser.post_launch(token, state + "x"), 401, before)
+    stranger = LaunchingBrowser(tool.url, platform)  # another browser, without the cookie
+    assert_refused(tool, stranger.post_launch(token, state), 401, before)
+
+
+def test_login_with_unknown_issuer_or_foreign_target_is_refused(
+    tool: RunningTool, browser: LaunchingBrowser
+) -> None:
+    unknown = browser.http.post(f"{tool.url}/lti/login", data={
+        "iss": "https://unknown.example", "login_hint": "x",
+        "target_link_uri": f"{tool.url}/lti/launch"}, allow_redirects=False, timeout=10)
+    assert unknown.status_code == 400 and "ikke registrert" in unknown.text
+    foreign = browser.http.post(f"{tool.url}/lti/login", data={
+        "iss": browser.platform.issuer, "login_hint": "x", "client_id": "test-client",
+        "target_link_uri": "https://evil.example/"}, allow_redirects=False, timeout=10)
+    assert foreign.status_code == 401
+
+
+def test_institution_role_does_not_make_a_learner_an_instructor(
+    tool: RunningTool, browser: LaunchingBrowser
+) -> None:
+    response = browser.launch(claim_roles=[INSTITUTION_INSTRUCTOR, LEARNER])
+    assert "/play/" in response.headers["Location"]
+    leader = LaunchingBrowser(tool.url, browser.platform)
+    response = leader.launch(claim_roles=[INSTRUCTOR], sub="leader-1")
+    assert "/overview" in response.headers["Location"]
+    # The learner cannot open the leader's overview, even knowing its URL.
+    overview = browser.http.get(tool.url + response.headers["Location"], timeout=10)
+    assert overview.status_code == 403
+
+
+def test_same_sub_and_context_at_two_platforms_are_two_tenants(
+    tool: RunningTool, platform: MiniPlatform, browser: LaunchingBrowser
+) -> None:
+    other = MiniPlatform(client_id="other-client").start()
+    try:
+        with session_scope(tool.engine) as db:
+            add_platform(db, name="Annen plattform", deployment_ids=[other.deployment_id],
+                         **other.registration())
+        first = browser.launch()
+        attempt_a = first.headers["Location"]
+        other_browser = LaunchingBrowser(tool.url, other)
+        second = other_browser.launch()  # same sub, context id and resource link id
+        assert second.headers["Location"] != attempt_a
+        assert written(tool) == (2, 2, 2)
+        stolen = other_browser.http.get(tool.url + attempt_a, timeout=10)
+        assert stolen.status_code == 404
+    finally:
+        other.stop()
+
+
+def test_platform_key_rotation_is_picked_up_at_once(
+    tool: RunningTool, platform: MiniPlatform, browser: LaunchingBrowser
+) -> None:
+    assert browser.launch().status_code == 303  # key set now cached
+    platform.rotate(drop_old=True)
+    assert browser.launch(sub="user-2").status_code == 303  # unknown kid -> one refetch
+
+
+def test_platform_jwks_timeout_gives_503(
+    tool: RunningTool, platform: MiniPlatform, browser: LaunchingBrowser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(launch_module, "JWKS_TIMEOUT", (0.5, 0.5))
+    platform.jwks_delay = 2.0
+    before = written(tool)
+    response = browser.launch()
+    assert_refused(tool, response, 503, before)
+    assert "svarer ikke" in response.text
