@@ -36,14 +36,23 @@ def _platform_origins() -> list[str]:
     return origins
 
 
+def allow_form_post_to(response: Response, url: str) -> Response:
+    """Let this one page post a form to ``url`` (the Deep Linking return to the LMS)."""
+    origin = _origin(url)
+    if origin:
+        response.headers["X-Stegvis-Form-Action"] = origin
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         ancestors = " ".join(["'self'", *_platform_origins()])
+        form_action = " ".join(["'self'", response.headers.pop("X-Stegvis-Form-Action", "")])
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; "
+            f"object-src 'none'; base-uri 'self'; form-action {form_action.strip()}; "
             f"frame-ancestors {ancestors}",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

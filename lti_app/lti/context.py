@@ -16,6 +16,17 @@ class AgsEndpoint:
 
 
 @dataclass(frozen=True)
+class DeepLinkSettings:
+    """The deep_linking_settings claim of an LtiDeepLinkingRequest (Deep Linking 2.0 §4.4.1)."""
+
+    return_url: str
+    accept_types: tuple[str, ...] = ()
+    accept_multiple: bool = False
+    data: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
 class LaunchContext:
     """Who launched what, from which registration and deployment, in which role."""
 
@@ -39,3 +50,6 @@ class LaunchContext:
     custom: Mapping[str, str] = field(default_factory=dict)
     ags: AgsEndpoint = field(default_factory=AgsEndpoint)
     return_url: str | None = None
+    deep_linking: DeepLinkSettings | None = None
+    # Names and Role Provisioning Services 2.0 §3.6.1.1: the course roster URL.
+    memberships_url: str | None = None

@@ -33,7 +33,7 @@ from lti_app.errors import (
     PlatformUnavailableError,
     UnknownPlatformError,
 )
-from lti_app.lti.context import AgsEndpoint, LaunchContext
+from lti_app.lti.context import AgsEndpoint, DeepLinkSettings, LaunchContext
 from lti_app.lti.registrations import DatabaseToolConf, find_deployment
 from lti_app.lti.roles import context_roles, is_instructor
 from lti_app.lti.storage import DatabaseLaunchStorage
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 JWKS_TIMEOUT = (3.0, 5.0)  # connect, read seconds
 JWKS_TTL = 300
 REFETCH_COOLDOWN = 60
@@ -244,6 +246,7 @@ def _context_from_claims(
     custom = body.get(CLAIM + "custom") or {}
     ags = body.get(AGS_CLAIM) or {}
     presentation = body.get(CLAIM + "launch_presentation") or {}
+    nrps = body.get(NRPS_CLAIM) or {}
     roles = context_roles(r for r in body.get(CLAIM + "roles", []) if isinstance(r, str))
     return LaunchContext(
         platform_id=platform_id,
@@ -270,4 +273,19 @@ def _context_from_claims(
             lineitem_url=_str(ags.get("lineitem")),
         ),
         return_url=_str(presentation.get("return_url")),
+        deep_linking=_deep_link_settings(body.get(DL_CLAIM)),
+        memberships_url=_str(nrps.get("context_memberships_url")),
+    )
+
+
+def _deep_link_settings(claim: Any) -> DeepLinkSettings | None:
+    if not isinstance(claim, dict) or not _str(claim.get("deep_link_return_url")):
+        return None
+    return DeepLinkSettings(
+        return_url=str(claim["deep_link_return_url"]),
+        accept_types=tuple(t for t in claim.get("accept_types", []) if isinstance(t, str)),
+        # Moodle sends booleans, some platforms the strings "true"/"false".
+        accept_multiple=str(claim.get("accept_multiple", False)).lower() == "true",
+        data=_str(claim.get("data")),
+        title=_str(claim.get("title")),
     )

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
+from lti_app import security
 from lti_app.db import get_session
-from lti_app.errors import LaunchError
+from lti_app.errors import ForbiddenError, LaunchError, SessionExpiredError
 from lti_app.lti import keys
+from lti_app.lti.context import LaunchContext
 from lti_app.lti.launch import start_login, validate_launch
-from lti_app.services import attempts, launches
+from lti_app.services import attempts, deep_links, launches
+from lti_app.services.deep_links import PendingDeepLink
 from lti_app.web import auth
 
 bp = Blueprint("lti", __name__)
@@ -27,8 +40,10 @@ def launch() -> BaseResponse:
     ctx = validate_launch(
         db, config.base_url, max_age=config.launch_max_age, leeway=config.clock_leeway
     )
+    if ctx.message_type == "LtiDeepLinkingRequest":
+        return _start_deep_linking(ctx)
     if ctx.message_type != "LtiResourceLinkRequest":
-        raise LaunchError(f"launch: message type {ctx.message_type} is not supported yet")
+        raise LaunchError(f"launch: message type {ctx.message_type} is not supported")
     user, link = launches.record_launch(db, ctx)
     if link is None:
         raise LaunchError("launch: no resource link")
@@ -37,6 +52,56 @@ def launch() -> BaseResponse:
         return redirect(url_for("play.overview", link_pk=link.id), 303)
     attempt = attempts.open_attempt(current_app.extensions["stegvis.catalogue"], db, user, link)
     return redirect(url_for("play.show", attempt_id=attempt.id), 303)
+
+
+def _start_deep_linking(ctx: LaunchContext) -> BaseResponse:
+    """An instructor adds cases to a course: remember the request, show the catalogue."""
+    if not ctx.is_instructor:
+        raise ForbiddenError("deep linking launch without a course staff role")
+    if ctx.deep_linking is None:
+        raise LaunchError("launch: deep linking request without deep_linking_settings")
+    user, _link = launches.record_launch(get_session(), ctx)
+    auth.begin(ctx, user.id, None)
+    session["deep_link"] = PendingDeepLink.from_launch(ctx).to_dict()
+    return redirect(url_for("lti.deep_link"), 303)
+
+
+def _pending_deep_link() -> PendingDeepLink:
+    auth.current_user_id()
+    pending = session.get("deep_link")
+    if not isinstance(pending, dict):
+        raise SessionExpiredError("no deep linking request in session")
+    return PendingDeepLink(**pending)
+
+
+@bp.get("/lti/deep-link")
+def deep_link() -> str:
+    pending = _pending_deep_link()
+    catalogue = current_app.extensions["stegvis.catalogue"]
+    return render_template(
+        "lti/deep_link.html", pending=pending,
+        cases=sorted(catalogue.cases.values(), key=lambda c: c.title),
+        procedures=catalogue.procedures,
+        profiles=sorted(catalogue.profiles.values(), key=lambda p: p.name),
+        default_profile=catalogue.default_profile,
+    )
+
+
+@bp.post("/lti/deep-link")
+def deep_link_answer() -> BaseResponse:
+    pending = _pending_deep_link()
+    catalogue = current_app.extensions["stegvis.catalogue"]
+    items = deep_links.items_for(
+        catalogue, request.form.getlist("case"), request.form.get("profile") or None,
+        current_app.config["STEGVIS"].base_url,
+    )
+    token = deep_links.respond(get_session(), pending, items)
+    session.pop("deep_link", None)
+    response = current_app.make_response(render_template(
+        "lti/autopost.html", action=pending.return_url, fields={"JWT": token},
+        heading=f"Legger til {len(items)} case(r) i kurset …",
+    ))
+    return security.allow_form_post_to(response, pending.return_url)
 
 
 @bp.get("/.well-known/jwks.json")

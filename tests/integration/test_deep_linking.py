@@ -1,0 +1,97 @@
+"""Deep Linking 2.0, tool side: an instructor picks cases; the LMS gets signed items."""
+
+from __future__ import annotations
+
+import jwt
+import requests
+
+from tests.conftest import RunningTool
+from tests.integration.test_launch_security import browser, platform, written  # noqa: F401
+from tests.support.browser import parse
+from tests.support.platform import INSTRUCTOR, LEARNER, LaunchingBrowser, MiniPlatform
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+RETURN_URL = "https://lms.example/deeplink/return?course=1"
+
+
+def deep_link_launch(browser: LaunchingBrowser, roles: list[str], multiple: bool = True,
+                     data: str | None = "opaque-123") -> requests.Response:
+    settings = {
+        "deep_link_return_url": RETURN_URL, "accept_types": ["ltiResourceLink"],
+        "accept_presentation_document_targets": ["iframe", "window"],
+        "accept_multiple": multiple, "auto_create": True,
+    }
+    if data is not None:
+        settings["data"] = data
+    return browser.launch(
+        claim_message_type="LtiDeepLinkingRequest", claim_resource_link=...,
+        claim_roles=roles, **{DL + "deep_linking_settings": settings},
+    )
+
+
+def test_instructor_adds_cases_and_the_lms_gets_signed_resource_links(
+    tool: RunningTool, platform: MiniPlatform, browser: LaunchingBrowser
+) -> None:
+    response = deep_link_launch(browser, [INSTRUCTOR])
+    assert response.status_code == 303 and response.headers["Location"] == "/lti/deep-link"
+    picker = browser.http.get(tool.url + "/lti/deep-link", timeout=10)
+    assert picker.status_code == 200 and "Legg til caser i kurset" in picker.text
+    catalogue = tool.app.extensions["stegvis.catalogue"]
+    for case in catalogue.cases.values():
+        assert case.title in picker.text
+    form = parse(picker.text).forms[0]
+    chosen = sorted(catalogue.cases)[:2]
+    answer = browser.http.post(tool.url + "/lti/deep-link", data={
+        "csrf_token": form.fields["csrf_token"], "case": chosen, "profile": "vestby",
+    }, timeout=10)
+    assert answer.status_code == 200
+    assert f"form-action 'self' https://lms.example" in answer.headers["Content-Security-Policy"]
+    autopost = parse(answer.text).forms[0]
+    assert autopost.action == RETURN_URL.replace("&", "&amp;") or autopost.action == RETURN_URL
+    token = autopost.fields["JWT"]
+
+    jwks = jwt.PyJWKClient(f"{tool.url}/.well-known/jwks.json")
+    claims = jwt.decode(token, jwks.get_signing_key_from_jwt(token).key, algorithms=["RS256"],
+                        audience=platform.issuer, issuer=platform.client_id)
+    assert claims["https://purl.imsglobal.org/spec/lti/claim/message_type"] == (
+        "LtiDeepLinkingResponse")
+    assert claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] == (
+        platform.deployment_id)
+    assert claims[DL + "data"] == "opaque-123"
+    items = claims[DL + "content_items"]
+    assert [i["custom"] for i in items] == [{"case": c, "profile": "vestby"} for c in chosen]
+    assert all(i["type"] == "ltiResourceLink" and i["url"] == f"{tool.url}/lti/launch"
+               and i["lineItem"]["scoreMaximum"] == 100 for i in items)
+    assert [i["lineItem"]["resourceId"] for i in items] == chosen
+
+
+def test_single_choice_platform_gets_radio_buttons_and_no_data_claim(
+    tool: RunningTool, browser: LaunchingBrowser
+) -> None:
+    deep_link_launch(browser, [INSTRUCTOR], multiple=False, data=None)
+    picker = browser.http.get(tool.url + "/lti/deep-link", timeout=10)
+    assert 'type="radio"' in picker.text and 'type="checkbox"' not in picker.text
+    form = parse(picker.text).forms[0]
+    case_id = next(iter(tool.app.extensions["stegvis.catalogue"].cases))
+    answer = browser.http.post(tool.url + "/lti/deep-link", data={
+        "csrf_token": form.fields["csrf_token"], "case": case_id}, timeout=10)
+    claims = jwt.decode(parse(answer.text).forms[0].fields["JWT"],
+                        options={"verify_signature": False})
+    assert DL + "data" not in claims
+    assert claims[DL + "content_items"][0]["custom"] == {"case": case_id}
+
+
+def test_learner_cannot_deep_link_and_nothing_chosen_is_explained(
+    tool: RunningTool, browser: LaunchingBrowser
+) -> None:
+    before = written(tool)
+    refused = deep_link_launch(browser, [LEARNER])
+    assert refused.status_code == 403 and written(tool) == before
+    assert browser.http.get(tool.url + "/lti/deep-link", timeout=10).status_code == 401
+
+    leader = LaunchingBrowser(tool.url, browser.platform)
+    deep_link_launch(leader, [INSTRUCTOR])
+    form = parse(leader.http.get(tool.url + "/lti/deep-link", timeout=10).text).forms[0]
+    empty = leader.http.post(tool.url + "/lti/deep-link",
+                             data={"csrf_token": form.fields["csrf_token"]}, timeout=10)
+    assert empty.status_code == 400 and "Velg minst ett case" in empty.text
