@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -73,6 +74,11 @@ class Platform(Base):
     key_set_url: Mapped[str] = mapped_column(String(1000))
     # Municipality profile used when a launch names none (content/profiles/<id>.yaml).
     profile: Mapped[str | None] = mapped_column(String(100))
+    # Canvas's dynamic registration returns no deployment id: the first launch brings it,
+    # and only that first one is accepted unseen (research note B.6 case 6).
+    awaiting_first_deployment: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(
@@ -143,6 +149,33 @@ class Context(Base):
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str | None] = mapped_column(String(500))
     label: Mapped[str | None] = mapped_column(String(255))
+    # NRPS 2.0: where the roster is read, when a refresh was asked for and when it was read.
+    memberships_url: Mapped[str | None] = mapped_column(String(1000))
+    roster_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    roster_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    roster_error: Mapped[str | None] = mapped_column(Text)
+
+    deployment: Mapped[Deployment] = relationship()
+    members: Mapped[list[RosterMember]] = relationship(
+        back_populates="context", cascade="all, delete-orphan", order_by="RosterMember.name"
+    )
+
+
+class RosterMember(Base):
+    """One person in a course's roster as last read through NRPS (a snapshot per course)."""
+
+    __tablename__ = "roster_members"
+    __table_args__ = (UniqueConstraint("context_pk", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_pk: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="Active")
+
+    context: Mapped[Context] = relationship(back_populates="members")
 
 
 class ResourceLink(Base):

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from datetime import timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lti_app.db import session_scope
-from lti_app.lti import keys
-from lti_app.lti.ags import AgsClient, AgsError, Score, ServiceAuth
+from lti_app.lti.ags import AgsClient, Score
+from lti_app.lti.service_client import ServiceError
 from lti_app.models import Attempt, GradeOutbox, Platform, ResourceLink, User, utcnow
+from lti_app.services.rosters import service_auth
 from scenarios import Scenario
 from scoring import Result
 
@@ -58,24 +58,10 @@ def enqueue(
     return row
 
 
-def _client_for(db: Session, platform: Platform) -> AgsClient:
-    key = keys.active_key(db)
-    if key is None:
-        raise AgsError("the tool has no signing key (run: stegvis keys ensure)", retryable=True)
-    return AgsClient(ServiceAuth(
-        registration_key=str(platform.id),
-        client_id=platform.client_id,
-        token_url=platform.auth_token_url,
-        audience=platform.auth_audience,
-        kid=key.kid,
-        private_key_pem=key.private_key_pem,
-    ))
-
-
 def _send(db: Session, row: GradeOutbox) -> None:
     platform = db.get(Platform, row.platform_id)
     assert platform is not None
-    client = _client_for(db, platform)
+    client = AgsClient(service_auth(db, platform))
     if not row.lineitem_url:
         assert row.lineitems_url
         row.lineitem_url = client.find_or_create_lineitem(
@@ -105,7 +91,7 @@ def send_one(db: Session, row: GradeOutbox) -> str:
     row.tries += 1
     try:
         _send(db, row)
-    except AgsError as exc:
+    except ServiceError as exc:
         row.last_error = str(exc)[:2000]
         if exc.retryable and row.tries < MAX_TRIES:
             row.next_try_at = now + timedelta(seconds=backoff(row.tries, exc.retry_after))
@@ -139,15 +125,3 @@ def send_due(engine: Engine, limit: int = 50) -> int:
             if row is not None:
                 send_one(db, row)
     return len(due)
-
-
-def run_worker(engine: Engine, interval: float, stop: threading.Event | None = None) -> None:
-    """Send due grades until ``stop`` is set."""
-    stop = stop or threading.Event()
-    log.info("grade worker started (every %.1f s)", interval)
-    while not stop.is_set():
-        try:
-            send_due(engine)
-        except Exception:
-            log.exception("grade worker round failed; trying again")
-        stop.wait(interval)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from lti_app.db import Base
 from lti_app.lti.context import LaunchContext
 from lti_app.models import Context, ResourceLink, User, utcnow
+from lti_app.services.rosters import request_refresh
 
 # Custom parameters an activity may carry (set by Deep Linking or typed by an admin).
 CUSTOM_CASE = "case"
@@ -47,6 +48,9 @@ def record_launch(db: Session, ctx: LaunchContext) -> tuple[User, ResourceLink |
             db, Context, deployment_id=ctx.deployment_pk, context_id=ctx.context_id
         )
         context.title, context.label = ctx.context_title, ctx.context_label
+        context.memberships_url = ctx.memberships_url or context.memberships_url
+        if ctx.is_instructor:
+            request_refresh(context)  # a leader is about to look at who has done what
 
     if not ctx.resource_link_id:
         return user, None

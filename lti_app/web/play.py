@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from lti_app.db import get_session
 from lti_app.errors import ForbiddenError, NotFoundError
-from lti_app.models import Attempt, GradeOutbox, ResourceLink, User
-from lti_app.services import attempts
+from lti_app.models import Context, GradeOutbox, ResourceLink, User
+from lti_app.services import attempts, reports, rosters
 from lti_app.services.catalogue import Catalogue
 from lti_app.web import auth
 from scenarios import AlreadyFinished, StaleStep, UnknownChoice, current_node
@@ -98,19 +98,31 @@ def overview(link_pk: int) -> BaseResponse:
     link = db.get(ResourceLink, link_pk)
     if link is None:
         raise NotFoundError(f"activity {link_pk}")
-    rows = db.execute(
-        select(Attempt, User)
-        .join(User, Attempt.user_id == User.id)
-        .where(Attempt.resource_link_pk == link_pk)
-        .order_by(User.name, Attempt.started_at)
-    ).all()
     own = attempts.latest_attempt(db, db.get_one(User, user_id), link)
     case = _catalogue().cases.get(link.case_id or "")
+    context = db.get(Context, link.context_pk) if link.context_pk else None
     html = render_template(
-        "play/overview.html", link=link, case=case, rows=rows, own=own,
+        "play/overview.html", link=link, case=case, people=reports.activity_status(db, link),
+        own=own, context=context,
         case_errors=_catalogue().errors_for(link.case_id or "") if case is None else [],
     )
     return _no_store(current_app.make_response(html))
+
+
+@bp.post("/activity/<int:link_pk>/roster")
+def refresh_roster(link_pk: int) -> BaseResponse:
+    """Ask for the course roster to be read again (the worker does it within seconds)."""
+    auth.require_staff(link_pk)
+    db = get_session()
+    link = db.get_one(ResourceLink, link_pk)
+    context = db.get(Context, link.context_pk) if link.context_pk else None
+    if context is None or not context.memberships_url:
+        flash("Læringsplattformen deler ikke deltakerlisten med Stegvis for dette kurset.",
+              "error")
+    else:
+        rosters.request_refresh(context)
+        flash("Deltakerlisten oppdateres. Last inn siden på nytt om litt.", "info")
+    return redirect(url_for("play.overview", link_pk=link_pk), 303)
 
 
 @bp.post("/activity/<int:link_pk>/try")

@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from lti_app.services.grading import run_worker
+from lti_app.services.worker import run_worker
 from scenarios import load_scenario
 from tests.conftest import CONTENT_DIR, RunningTool
 from tests.support.cases import walk

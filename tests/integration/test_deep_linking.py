@@ -6,7 +6,7 @@ import jwt
 import requests
 
 from tests.conftest import RunningTool
-from tests.integration.test_launch_security import browser, platform, written  # noqa: F401
+from tests.integration.conftest import written
 from tests.support.browser import parse
 from tests.support.platform import INSTRUCTOR, LEARNER, LaunchingBrowser, MiniPlatform
 
@@ -45,7 +45,7 @@ def test_instructor_adds_cases_and_the_lms_gets_signed_resource_links(
         "csrf_token": form.fields["csrf_token"], "case": chosen, "profile": "vestby",
     }, timeout=10)
     assert answer.status_code == 200
-    assert f"form-action 'self' https://lms.example" in answer.headers["Content-Security-Policy"]
+    assert "form-action 'self' https://lms.example" in answer.headers["Content-Security-Policy"]
     autopost = parse(answer.text).forms[0]
     assert autopost.action == RETURN_URL.replace("&", "&amp;") or autopost.action == RETURN_URL
     token = autopost.fields["JWT"]

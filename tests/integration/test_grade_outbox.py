@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import select, update
 
 from lti_app.db import session_scope
-from lti_app.lti import ags
+from lti_app.lti import service_client
 from lti_app.models import GradeOutbox, Platform, utcnow
 from lti_app.sandbox import Activity, SandboxSettings, create_sandbox_app, platform_registration
 from lti_app.services import grading
@@ -147,7 +147,7 @@ def test_platform_that_never_answers_times_out_and_is_retried(
     tool: RunningTool, lms: Lms, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     finish_case(tool, lms)
-    monkeypatch.setattr(ags, "TIMEOUT", (0.5, 0.5))
+    monkeypatch.setattr(service_client, "TIMEOUT", (0.5, 0.5))
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
