@@ -220,12 +220,13 @@ def sandbox_register() -> None:
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
 @click.option("--once", is_flag=True, help="Send what is due once and stop.")
 def worker(interval: float, once: bool) -> None:
-    """Send queued scores to the LMS gradebooks (AGS) until stopped."""
-    from lti_app.services.grading import run_worker, send_due
+    """Send queued scores to the LMS gradebooks (AGS) and read requested course rosters
+    (NRPS) until stopped."""
+    from lti_app.services.worker import one_round, run_worker
 
     engine = _engine(_config())
     if once:
-        click.echo(f"{send_due(engine)} grade(s) tried.")
+        click.echo(f"{one_round(engine)} job(s) tried.")
         return
     stop = threading.Event()
 
