@@ -71,6 +71,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     # The two LTI endpoints are protected by OIDC state and nonce instead (LTI Core §5.1).
     csrf.exempt(lti.login)
     csrf.exempt(lti.launch)
+    # Authorised by the platform's one-time registration token instead (Dynamic Reg. §3.3).
+    csrf.exempt(lti.register_confirm)
 
     for blueprint in (main.bp, lti.bp, play.bp):
         app.register_blueprint(blueprint)

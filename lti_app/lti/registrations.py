@@ -81,6 +81,14 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
         platform = find_platform(self._db, iss, client_id)
-        if platform is None or find_deployment(self._db, platform, deployment_id) is None:
+        if platform is None:
             return None
+        if find_deployment(self._db, platform, deployment_id) is None:
+            if not platform.awaiting_first_deployment:
+                return None
+            # Registered dynamically in Canvas, which names no deployment: the first
+            # signed launch brings it (pylti1p3 checks the signature before this).
+            platform.deployments.append(Deployment(deployment_id=deployment_id))
+            platform.awaiting_first_deployment = False
+            self._db.flush()
         return LtiDeployment().set_deployment_id(deployment_id)

@@ -18,10 +18,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from lti_app import security
 from lti_app.db import get_session
 from lti_app.errors import ForbiddenError, LaunchError, SessionExpiredError
-from lti_app.lti import keys
+from lti_app.lti import keys, registration
 from lti_app.lti.context import LaunchContext
 from lti_app.lti.launch import start_login, validate_launch
-from lti_app.services import attempts, deep_links, launches
+from lti_app.lti.registration import RegistrationError
+from lti_app.services import attempts, deep_links, launches, platforms
 from lti_app.services.deep_links import PendingDeepLink
 from lti_app.web import auth
 
@@ -102,6 +103,36 @@ def deep_link_answer() -> BaseResponse:
         heading=f"Legger til {len(items)} case(r) i kurset …",
     ))
     return security.allow_form_post_to(response, pending.return_url)
+
+
+@bp.get("/lti/register")
+def register() -> str:
+    """Dynamic Registration starts here: show the admin what will be registered."""
+    openid_configuration = request.args.get("openid_configuration", "")
+    token = request.args.get("registration_token", "")
+    if not openid_configuration or not token:
+        raise RegistrationError("register: openid_configuration or registration_token missing")
+    platform_config = registration.discover(openid_configuration, token)
+    return render_template("lti/register.html", config=platform_config,
+                           openid_configuration=openid_configuration, token=token,
+                           base_url=current_app.config["STEGVIS"].base_url)
+
+
+@bp.post("/lti/register")
+def register_confirm() -> str:
+    """Register for real. Exempt from the session CSRF token: the platform's one-time
+    registration token authorises this request and needs no third-party cookie."""
+    platform, platform_config = platforms.register_dynamically(
+        get_session(), current_app.config["STEGVIS"].base_url,
+        request.form.get("openid_configuration", ""), request.form.get("registration_token", ""),
+    )
+    return render_template("lti/registered.html", platform=platform, config=platform_config)
+
+
+@bp.get("/lti/canvas.json")
+def canvas_json() -> Response:
+    """Configuration for a Canvas developer key (LTI Key → Enter URL)."""
+    return jsonify(registration.canvas_configuration(current_app.config["STEGVIS"].base_url))
 
 
 @bp.get("/.well-known/jwks.json")

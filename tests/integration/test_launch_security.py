@@ -180,3 +180,21 @@ def test_platform_jwks_timeout_gives_503(
     response = browser.launch()
     assert_refused(tool, response, 503, before)
     assert "svarer ikke" in response.text
+
+
+def test_platform_registered_without_deployment_learns_only_the_first_one(
+    tool: RunningTool
+) -> None:
+    canvas = MiniPlatform(client_id="canvas-client").start()
+    try:
+        with session_scope(tool.engine) as db:
+            add_platform(db, name="Canvas", deployment_ids=[], awaiting_first_deployment=True,
+                         **canvas.registration())
+        browser = LaunchingBrowser(tool.url, canvas)
+        first = browser.launch(claim_deployment_id="7:abc")
+        assert first.status_code == 303
+        before = written(tool)
+        second = browser.launch(claim_deployment_id="8:other", sub="user-2")
+        assert_refused(tool, second, 403, before)
+    finally:
+        canvas.stop()
