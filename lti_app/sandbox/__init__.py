@@ -1,8 +1,10 @@
 """Sandkasse-LMS: a development-only LTI 1.3 platform that launches Stegvis.
 
-A separate WSGI app playing the LMS: OIDC third-party initiated login, a signed id_token
-posted to the tool, the OAuth 2.0 token endpoint and Assignment and Grade Services, and a
-small gradebook. It imports nothing else from lti_app, scenarios or scoring.
+A separate WSGI app playing the LMS (Moodle 4.x, with Canvas differences as settings): OIDC
+third-party initiated login, a signed id_token posted to the tool, the OAuth 2.0 token
+endpoint, Assignment and Grade Services, Names and Role Provisioning, Deep Linking, Dynamic
+Registration, platform storage (LTI client-side postMessages) and a small gradebook. It
+imports nothing else from lti_app, scenarios or scoring.
 
 Mount it beside the tool (werkzeug DispatcherMiddleware at ``/sandbox``) or serve it on its
 own port; ``SandboxSettings.base_url`` must be the public URL either way.
@@ -40,9 +42,11 @@ def create_sandbox_app(
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"base_url must be an absolute http(s) URL, not {settings.base_url!r}")
 
-    from . import ags, views  # routes import the state module; keep import-time light
+    from . import ags, deeplink, dynreg, nrps, views  # keep import-time light
 
-    app = Flask(__name__, template_folder="templates", static_folder=None)
+    app = Flask(
+        __name__, template_folder="templates", static_folder="static", static_url_path="/static"
+    )
     app.config.update(
         SECRET_KEY=settings.secret_key,
         # On loopback all ports are one site and cookies ignore ports: a name of our own,
@@ -63,4 +67,7 @@ def create_sandbox_app(
     )
     app.register_blueprint(views.bp)
     app.register_blueprint(ags.bp)
+    app.register_blueprint(nrps.bp)
+    app.register_blueprint(deeplink.bp)
+    app.register_blueprint(dynreg.bp)
     return app

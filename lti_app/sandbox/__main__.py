@@ -35,6 +35,33 @@ def main() -> None:
         "--activity", type=_activity, action="append", default=[], metavar="CASE_ID=TITTEL"
     )
     parser.add_argument("--allow-fault-injection", action="store_true")
+    parser.add_argument(
+        "--extra-members",
+        type=int,
+        default=0,
+        metavar="N",
+        help="generated employees on the roster (NRPS paging)",
+    )
+    parser.add_argument(
+        "--platform-storage",
+        action="store_true",
+        help="LTI platform storage (post_message_forwarding), as Canvas",
+    )
+    parser.add_argument(
+        "--canvas-registration",
+        action="store_true",
+        help="Dynamic Registration answers without deployment_id",
+    )
+    parser.add_argument(
+        "--messages-as-objects",
+        action="store_true",
+        help="openid-configuration messages_supported as objects",
+    )
+    parser.add_argument(
+        "--no-deep-linking-data",
+        action="store_true",
+        help="no `data` in deep linking requests (Moodle)",
+    )
     args = parser.parse_args()
     activities = tuple(args.activity) or (Activity("demo", "Demo-aktivitet"),)
     settings = SandboxSettings(
@@ -44,6 +71,11 @@ def main() -> None:
         activities=lambda: activities,
         secret_key=os.environ.get("STEGVIS_SANDBOX_SECRET") or secrets.token_urlsafe(32),
         allow_fault_injection=args.allow_fault_injection,
+        extra_members=args.extra_members,
+        platform_storage=args.platform_storage,
+        canvas_style_registration=args.canvas_registration,
+        messages_as_objects=args.messages_as_objects,
+        deep_linking_data=not args.no_deep_linking_data,
     )
     for name, value in platform_registration(settings).items():
         print(f"{name:15} {value}")

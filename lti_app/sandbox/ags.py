@@ -22,7 +22,6 @@ from lti1p3platform.score import ActivityProgress, GradeProgress
 
 from .config import (
     COURSE,
-    PERSONAS_BY_SUB,
     SCOPE_LINEITEM,
     SCOPE_LINEITEM_READONLY,
     SCOPE_RESULT_READONLY,
@@ -223,9 +222,9 @@ def parse_timestamp_us(value: Any) -> int:
     return int(parsed.timestamp()) * 1_000_000 + parsed.microsecond
 
 
-def _validated_score(body: dict[str, Any]) -> tuple[str, int]:
+def _validated_score(state: SandboxState, body: dict[str, Any]) -> tuple[str, int]:
     user_id = body.get("userId")
-    if not isinstance(user_id, str) or user_id not in PERSONAS_BY_SUB:
+    if not isinstance(user_id, str) or user_id not in state.member_subs():
         raise AgsError(400, "userId is not a member of this course")
     timestamp_us = parse_timestamp_us(body.get("timestamp"))
     if body.get("activityProgress") not in ACTIVITY_PROGRESS:
@@ -260,7 +259,7 @@ def post_score(context_id: str, lineitem_id: int) -> Response:
     _require(state, context_id, SCOPE_SCORE)
     _lineitem_or_404(state, context_id, lineitem_id)
     body = _body(MT_SCORE)
-    user_id, timestamp_us = _validated_score(body)
+    user_id, timestamp_us = _validated_score(state, body)
     # A score older than the one on record is logged but not applied, and still answered
     # 200 (AGS 2.0 §3.4.8: the platform must not update a result with an older timestamp).
     state.store.record_score(lineitem_id, user_id, body, timestamp_us, state.clock())

@@ -1,11 +1,12 @@
 """Settings and the fixed course data of the sandbox LMS.
 
-The sandbox plays one Moodle-like course with three people in it. Everything here is
-plain data: no Flask, no I/O.
+The sandbox plays one Moodle-like course with three people in it (plus, for roster paging,
+any number of generated employees). Everything here is plain data: no Flask, no I/O.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,21 @@ class SandboxSettings:
     # Lets POST /test/faults work outside app.testing (the tool's integration tests mount
     # the sandbox inside an app that is not itself in TESTING mode). Never on in `make run`.
     allow_fault_injection: bool = False
+    # Deep Linking: send an opaque `data` value in deep_linking_settings and require it
+    # back (Canvas does; Moodle sends none).
+    deep_linking_data: bool = True
+    # Names and Role Provisioning: generated employees ("Ansatt 001" …) beside the three
+    # personas, so that a tool's roster paging can be tested.
+    extra_members: int = 0
+    # Dynamic Registration: `messages_supported` in the openid-configuration as the spec's
+    # objects ({"type": ...}) instead of Moodle 4.x's list of strings.
+    messages_as_objects: bool = False
+    # Dynamic Registration: answer without deployment_id, as Canvas does (the tool learns
+    # it at the first launch).
+    canvas_style_registration: bool = False
+    # LTI client-side postMessage platform storage, as Canvas: lti_storage_target on the
+    # login initiation and a `post_message_forwarding` frame beside the tool's iframe.
+    platform_storage: bool = False
 
 
 def platform_registration(settings: SandboxSettings) -> dict[str, str]:
@@ -65,6 +81,15 @@ AGS_SCOPES: tuple[str, ...] = (
 # What the launch's AGS claim advertises (Moodle with "use this service for grade sync
 # and column management").
 AGS_LAUNCH_SCOPES: tuple[str, ...] = (SCOPE_LINEITEM, SCOPE_RESULT_READONLY, SCOPE_SCORE)
+# NRPS 2.0 §3.6
+SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+# What the token endpoint can grant (a dynamic registration may ask for fewer).
+SERVICE_SCOPES: tuple[str, ...] = (*AGS_SCOPES, SCOPE_NRPS)
+
+MSG_RESOURCE_LINK = "LtiResourceLinkRequest"
+MSG_DEEP_LINKING = "LtiDeepLinkingRequest"
+MSG_DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+SUPPORTED_MESSAGES: tuple[str, ...] = (MSG_RESOURCE_LINK, MSG_DEEP_LINKING)
 
 
 @dataclass(frozen=True)
@@ -138,6 +163,43 @@ PERSONAS_BY_KEY: dict[str, Persona] = {p.key: p for p in PERSONAS}
 PERSONAS_BY_SUB: dict[str, Persona] = {p.sub: p for p in PERSONAS}
 PERSONAS_BY_LOGIN_HINT: dict[str, Persona] = {p.login_hint: p for p in PERSONAS}
 DEFAULT_PERSONA = PERSONAS[0]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person on the course roster (NRPS)."""
+
+    sub: str
+    given_name: str
+    family_name: str
+    email: str
+    role: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+# Fixed namespace: generated members keep their sub across restarts and base URLs.
+_MEMBER_NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4b6a-9d7e-0c5a2e4b8f10")
+
+
+def extra_member(number: int) -> Member:
+    return Member(
+        sub=str(uuid.uuid5(_MEMBER_NAMESPACE, f"sandbox-extra-member-{number}")),
+        given_name="Ansatt",
+        family_name=f"{number:03d}",
+        email=f"ansatt{number:03d}@sandkasse.kommune.no",
+        role=ROLE_LEARNER,
+    )
+
+
+def course_members(extra: int) -> list[Member]:
+    """The personas, then `extra` generated employees, in a stable order."""
+    members = [Member(p.sub, p.given_name, p.family_name, p.email, p.role) for p in PERSONAS]
+    members.extend(extra_member(n) for n in range(1, max(extra, 0) + 1))
+    return members
+
 
 # Moodle puts the tool type id on every service URL; the tool must keep it (see ags.py).
 TOOL_TYPE_ID = "1"

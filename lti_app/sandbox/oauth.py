@@ -20,7 +20,7 @@ import jwt
 import requests
 from jwt.algorithms import RSAAlgorithm
 
-from .config import AGS_SCOPES, SandboxSettings
+from .registrations import ToolRegistration
 from .store import Store
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -95,10 +95,15 @@ class IssuedToken:
         }
 
 
+# client_id -> (registration, its key set), or None for an unknown client
+RegistrationLookup = Callable[[str], tuple[ToolRegistration, ToolKeySet] | None]
+
+
 def _verify_assertion(
     assertion: str,
     *,
-    settings: SandboxSettings,
+    token_url: str,
+    client_id: str,
     tool_keys: ToolKeySet,
     store: Store,
     now: float,
@@ -130,8 +135,7 @@ def _verify_assertion(
     except jwt.InvalidTokenError as exc:
         raise TokenError("invalid_client", f"client_assertion rejected: {exc}", 401) from exc
 
-    token_url = f"{settings.base_url}/token"
-    if claims.get("iss") != settings.client_id or claims.get("sub") != settings.client_id:
+    if claims.get("iss") != client_id or claims.get("sub") != client_id:
         raise TokenError("invalid_client", "iss and sub must both be the client_id", 401)
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
@@ -155,33 +159,54 @@ def _verify_assertion(
         raise TokenError("invalid_client", "client_assertion jti was already used", 401)
 
 
+def _assertion_client_id(assertion: str) -> str:
+    """The client the assertion claims to come from (checked against its signature later)."""
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.InvalidTokenError as exc:
+        raise TokenError("invalid_client", f"client_assertion is not a JWT: {exc}", 401) from exc
+    sub = claims.get("sub")
+    return sub if isinstance(sub, str) else ""
+
+
 def issue_access_token(
     form: dict[str, str],
     *,
-    settings: SandboxSettings,
-    tool_keys: ToolKeySet,
+    token_url: str,
+    lookup: RegistrationLookup,
     store: Store,
     clock: Callable[[], float],
 ) -> IssuedToken:
+    """Each registration's assertion is checked with that registration's own JWKS."""
     if form.get("grant_type") != "client_credentials":
         raise TokenError("unsupported_grant_type", "grant_type must be client_credentials")
     if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
         raise TokenError(
             "invalid_request", f"client_assertion_type must be {CLIENT_ASSERTION_TYPE}"
         )
-    if form.get("client_id") not in (None, settings.client_id):
-        raise TokenError("invalid_client", "unknown client_id", 401)
     assertion = form.get("client_assertion", "")
     if not assertion:
         raise TokenError("invalid_request", "client_assertion is missing")
     requested = form.get("scope", "").split()
     if not requested:
         raise TokenError("invalid_request", "scope is missing")
+    client_id = form.get("client_id") or _assertion_client_id(assertion)
+    found = lookup(client_id)
+    if found is None:
+        raise TokenError("invalid_client", "unknown client_id", 401)
+    registration, tool_keys = found
     now = clock()
-    _verify_assertion(assertion, settings=settings, tool_keys=tool_keys, store=store, now=now)
-    granted = [s for s in dict.fromkeys(requested) if s in AGS_SCOPES]
+    _verify_assertion(
+        assertion,
+        token_url=token_url,
+        client_id=registration.client_id,
+        tool_keys=tool_keys,
+        store=store,
+        now=now,
+    )
+    granted = [s for s in dict.fromkeys(requested) if s in registration.scopes]
     if not granted:
         raise TokenError("invalid_scope", "none of the requested scopes is offered")
     token = secrets.token_urlsafe(32)
-    store.save_token(token, settings.client_id, granted, now + ACCESS_TOKEN_LIFETIME)
+    store.save_token(token, registration.client_id, granted, now + ACCESS_TOKEN_LIFETIME)
     return IssuedToken(token, granted, ACCESS_TOKEN_LIFETIME)

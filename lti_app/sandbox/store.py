@@ -22,17 +22,6 @@ from typing import Any
 DB_FILE_NAME = "sandbox.sqlite3"
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS login_hints (
-    launch_id       TEXT PRIMARY KEY,
-    login_hint      TEXT NOT NULL,
-    message_hint    TEXT NOT NULL,
-    persona_key     TEXT NOT NULL,
-    case_id         TEXT NOT NULL,
-    browser_id      TEXT NOT NULL,
-    document_target TEXT NOT NULL,
-    expires_at      REAL NOT NULL,
-    used_at         REAL
-);
 CREATE TABLE IF NOT EXISTS used_jtis (
     jti        TEXT PRIMARY KEY,
     expires_at REAL NOT NULL
@@ -78,6 +67,58 @@ CREATE TABLE IF NOT EXISTS score_log (
     applied     INTEGER NOT NULL,
     received_at REAL NOT NULL
 );
+-- one-time login hints (v2 of the table: with the message type and the registration)
+CREATE TABLE IF NOT EXISTS launch_hints (
+    launch_id       TEXT PRIMARY KEY,
+    login_hint      TEXT NOT NULL,
+    message_hint    TEXT NOT NULL,
+    persona_key     TEXT NOT NULL,
+    case_id         TEXT NOT NULL,
+    browser_id      TEXT NOT NULL,
+    document_target TEXT NOT NULL,
+    message_type    TEXT NOT NULL,
+    client_id       TEXT NOT NULL,
+    target_link_uri TEXT NOT NULL,
+    expires_at      REAL NOT NULL,
+    used_at         REAL
+);
+-- tool registrations made by Dynamic Registration (the static one lives in the settings)
+CREATE TABLE IF NOT EXISTS registrations (
+    client_id       TEXT PRIMARY KEY,
+    deployment_id   TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    login_url       TEXT NOT NULL,
+    launch_url      TEXT NOT NULL,
+    deep_link_url   TEXT NOT NULL,
+    jwks_url        TEXT NOT NULL,
+    redirect_uris   TEXT NOT NULL,
+    scopes          TEXT NOT NULL,
+    document        TEXT NOT NULL,
+    created_at      REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS used_registration_tokens (
+    jti        TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+);
+-- deep linking requests sent with `data`: the response must echo one of them, once
+CREATE TABLE IF NOT EXISTS deep_link_requests (
+    data       TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at    REAL
+);
+-- activities added through Deep Linking
+CREATE TABLE IF NOT EXISTS dl_activities (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    context_id  TEXT NOT NULL,
+    client_id   TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    text        TEXT,
+    url         TEXT,
+    custom      TEXT NOT NULL,
+    lineitem_id INTEGER,
+    created_at  REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS faults (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     endpoint TEXT NOT NULL,
@@ -86,19 +127,65 @@ CREATE TABLE IF NOT EXISTS faults (
 """
 
 
+def deep_linked_resource_link_id(activity_id: int) -> str:
+    """Stable resource link id of a deep-linked activity (its database id)."""
+    return f"sandbox-dl-{activity_id}"
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
-class IssuedHint:
+class LaunchHint:
     launch_id: str
     login_hint: str
     message_hint: str
     persona_key: str
-    case_id: str
+    case_id: str  # a configured activity's case id, "dl:<id>", or "" for deep linking
     browser_id: str
     document_target: str
+    message_type: str
+    client_id: str
+    target_link_uri: str
+
+
+@dataclass(frozen=True)
+class StoredRegistration:
+    client_id: str
+    deployment_id: str
+    name: str
+    login_url: str
+    launch_url: str
+    deep_link_url: str
+    jwks_url: str
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    document: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class DeepLinkedActivity:
+    id: int
+    context_id: str
+    client_id: str
+    title: str
+    text: str | None
+    url: str | None
+    custom: dict[str, str]
+    lineitem_id: int | None
+
+
+@dataclass(frozen=True)
+class NewDeepLinkedActivity:
+    """A validated ltiResourceLink content item, ready to store."""
+
+    title: str
+    text: str | None
+    url: str | None
+    custom: dict[str, str]
+    lineitem: dict[str, Any] | None  # label, scoreMaximum, resourceId, tag
 
 
 @dataclass(frozen=True)
@@ -186,13 +273,13 @@ class Store:
 
     # --- login hints (one-time, short-lived) --------------------------------------------
 
-    def issue_hint(self, hint: IssuedHint, expires_at: float) -> None:
+    def issue_launch_hint(self, hint: LaunchHint, expires_at: float) -> None:
         with self.write() as conn:
-            conn.execute("DELETE FROM login_hints WHERE expires_at < ?", (expires_at - 3600,))
+            conn.execute("DELETE FROM launch_hints WHERE expires_at < ?", (expires_at - 3600,))
             conn.execute(
-                "INSERT INTO login_hints (launch_id, login_hint, message_hint, persona_key,"
-                " case_id, browser_id, document_target, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO launch_hints (launch_id, login_hint, message_hint, persona_key,"
+                " case_id, browser_id, document_target, message_type, client_id,"
+                " target_link_uri, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     hint.launch_id,
                     hint.login_hint,
@@ -201,15 +288,18 @@ class Store:
                     hint.case_id,
                     hint.browser_id,
                     hint.document_target,
+                    hint.message_type,
+                    hint.client_id,
+                    hint.target_link_uri,
                     expires_at,
                 ),
             )
 
-    def consume_hint(self, launch_id: str, now: float) -> tuple[IssuedHint | None, str]:
+    def consume_launch_hint(self, launch_id: str, now: float) -> tuple[LaunchHint | None, str]:
         """Mark the hint used. Returns (hint, "") or (None, reason)."""
         with self.write() as conn:
             row = conn.execute(
-                "SELECT * FROM login_hints WHERE launch_id = ?", (launch_id,)
+                "SELECT * FROM launch_hints WHERE launch_id = ?", (launch_id,)
             ).fetchone()
             if row is None:
                 return None, "unknown lti_message_hint"
@@ -217,9 +307,11 @@ class Store:
                 return None, "lti_message_hint already used"
             if row["expires_at"] < now:
                 return None, "lti_message_hint expired"
-            conn.execute("UPDATE login_hints SET used_at = ? WHERE launch_id = ?", (now, launch_id))
+            conn.execute(
+                "UPDATE launch_hints SET used_at = ? WHERE launch_id = ?", (now, launch_id)
+            )
             return (
-                IssuedHint(
+                LaunchHint(
                     launch_id=row["launch_id"],
                     login_hint=row["login_hint"],
                     message_hint=row["message_hint"],
@@ -227,9 +319,201 @@ class Store:
                     case_id=row["case_id"],
                     browser_id=row["browser_id"],
                     document_target=row["document_target"],
+                    message_type=row["message_type"],
+                    client_id=row["client_id"],
+                    target_link_uri=row["target_link_uri"],
                 ),
                 "",
             )
+
+    # --- registrations (Dynamic Registration) ---------------------------------------------
+
+    @staticmethod
+    def _registration(row: sqlite3.Row) -> StoredRegistration:
+        return StoredRegistration(
+            client_id=row["client_id"],
+            deployment_id=row["deployment_id"],
+            name=row["name"],
+            login_url=row["login_url"],
+            launch_url=row["launch_url"],
+            deep_link_url=row["deep_link_url"],
+            jwks_url=row["jwks_url"],
+            redirect_uris=tuple(json.loads(row["redirect_uris"])),
+            scopes=tuple(str(row["scopes"]).split()),
+            document=json.loads(row["document"]),
+            created_at=row["created_at"],
+        )
+
+    def create_registration(
+        self, registration: StoredRegistration, token_jti: str, token_expires_at: float
+    ) -> bool:
+        """Store the registration and use up its registration token, atomically.
+
+        False (and nothing stored) when the token was used already.
+        """
+        with self.write() as conn:
+            conn.execute(
+                "DELETE FROM used_registration_tokens WHERE expires_at < ?",
+                (registration.created_at - 3600,),
+            )
+            try:
+                conn.execute(
+                    "INSERT INTO used_registration_tokens (jti, expires_at) VALUES (?, ?)",
+                    (token_jti, token_expires_at),
+                )
+            except sqlite3.IntegrityError:
+                return False
+            conn.execute(
+                "INSERT INTO registrations (client_id, deployment_id, name, login_url,"
+                " launch_url, deep_link_url, jwks_url, redirect_uris, scopes, document,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    registration.client_id,
+                    registration.deployment_id,
+                    registration.name,
+                    registration.login_url,
+                    registration.launch_url,
+                    registration.deep_link_url,
+                    registration.jwks_url,
+                    json.dumps(list(registration.redirect_uris)),
+                    " ".join(registration.scopes),
+                    json.dumps(registration.document),
+                    registration.created_at,
+                ),
+            )
+            return True
+
+    def registration_token_used(self, jti: str) -> bool:
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM used_registration_tokens WHERE jti = ?", (jti,)
+            ).fetchone()
+        return row is not None
+
+    def get_registration(self, client_id: str) -> StoredRegistration | None:
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM registrations WHERE client_id = ?", (client_id,)
+            ).fetchone()
+        return None if row is None else self._registration(row)
+
+    def list_registrations(self) -> list[StoredRegistration]:
+        with self.read() as conn:
+            rows = conn.execute("SELECT * FROM registrations ORDER BY created_at").fetchall()
+        return [self._registration(r) for r in rows]
+
+    # --- deep linking -----------------------------------------------------------------------
+
+    def issue_deep_link_data(self, data: str, client_id: str, expires_at: float) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "DELETE FROM deep_link_requests WHERE expires_at < ?", (expires_at - 86400,)
+            )
+            conn.execute(
+                "INSERT INTO deep_link_requests (data, client_id, expires_at) VALUES (?, ?, ?)",
+                (data, client_id, expires_at),
+            )
+
+    def check_deep_link_data(self, data: str, client_id: str, now: float) -> str:
+        """Empty when `data` is a pending request of this client, else the reason."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM deep_link_requests WHERE data = ?", (data,)
+            ).fetchone()
+        if row is None or row["client_id"] != client_id:
+            return "data is not the value this platform sent"
+        if row["used_at"] is not None:
+            return "this deep linking request was answered already"
+        if row["expires_at"] < now:
+            return "the deep linking request has expired"
+        return ""
+
+    def add_deep_linked_activities(
+        self,
+        context_id: str,
+        client_id: str,
+        items: list[NewDeepLinkedActivity],
+        *,
+        data: str | None,
+        now: float,
+    ) -> list[DeepLinkedActivity] | None:
+        """Store the activities and their line items; use up `data` (None when the
+        request was answered meanwhile)."""
+        with self.write() as conn:
+            if data is not None:
+                cur = conn.execute(
+                    "UPDATE deep_link_requests SET used_at = ? WHERE data = ? AND used_at IS NULL",
+                    (now, data),
+                )
+                if cur.rowcount != 1:
+                    return None
+            created: list[int] = []
+            for item in items:
+                cur = conn.execute(
+                    "INSERT INTO dl_activities (context_id, client_id, title, text, url,"
+                    " custom, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        context_id,
+                        client_id,
+                        item.title,
+                        item.text,
+                        item.url,
+                        json.dumps(item.custom),
+                        now,
+                    ),
+                )
+                activity_id = int(cur.lastrowid or 0)
+                created.append(activity_id)
+                if item.lineitem is not None:
+                    li = item.lineitem
+                    cur = conn.execute(
+                        "INSERT INTO lineitems (context_id, label, score_maximum, resource_id,"
+                        " resource_link_id, tag, is_link_default) VALUES (?, ?, ?, ?, ?, ?, 1)",
+                        (
+                            context_id,
+                            li["label"],
+                            li["scoreMaximum"],
+                            li.get("resourceId"),
+                            deep_linked_resource_link_id(activity_id),
+                            li.get("tag"),
+                        ),
+                    )
+                    conn.execute(
+                        "UPDATE dl_activities SET lineitem_id = ? WHERE id = ?",
+                        (cur.lastrowid, activity_id),
+                    )
+            rows = [
+                conn.execute("SELECT * FROM dl_activities WHERE id = ?", (i,)).fetchone()
+                for i in created
+            ]
+        return [self._dl_activity(r) for r in rows]
+
+    @staticmethod
+    def _dl_activity(row: sqlite3.Row) -> DeepLinkedActivity:
+        return DeepLinkedActivity(
+            id=row["id"],
+            context_id=row["context_id"],
+            client_id=row["client_id"],
+            title=row["title"],
+            text=row["text"],
+            url=row["url"],
+            custom=json.loads(row["custom"]),
+            lineitem_id=row["lineitem_id"],
+        )
+
+    def deep_linked_activities(self, context_id: str) -> list[DeepLinkedActivity]:
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM dl_activities WHERE context_id = ? ORDER BY id", (context_id,)
+            ).fetchall()
+        return [self._dl_activity(r) for r in rows]
+
+    def deep_linked_activity(self, activity_id: int) -> DeepLinkedActivity | None:
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM dl_activities WHERE id = ?", (activity_id,)
+            ).fetchone()
+        return None if row is None else self._dl_activity(row)
 
     # --- client assertion replay and access tokens --------------------------------------
 

@@ -21,27 +21,29 @@ from .ags import scaled_score
 from .config import (
     COURSE,
     DEFAULT_PERSONA,
+    MSG_DEEP_LINKING,
+    MSG_RESOURCE_LINK,
     PERSONAS,
     PERSONAS_BY_KEY,
     PERSONAS_BY_SUB,
-    Activity,
     Persona,
 )
-from .launch import (
-    render_error_response,
-    render_resource_link_launch,
-    resource_link_id,
-)
+from .launch import render_error_response, render_launch
 from .oauth import TokenError, issue_access_token
-from .state import sandbox
-from .store import IssuedHint
+from .registrations import ToolRegistration
+from .state import CourseActivity, SandboxState, sandbox
+from .store import LaunchHint
 
 bp = Blueprint("sandbox", __name__)
 
 # How long an issued login hint may wait for the tool's authentication request.
 HINT_LIFETIME_SECONDS = 120
+# How long a deep linking request's `data` waits for the tool's response.
+DEEP_LINK_DATA_LIFETIME_SECONDS = 3600
 DOCUMENT_TARGETS = ("iframe", "window")
 FAULT_ENDPOINTS = ("scores", "token")
+# The name Canvas gives its platform storage frame (lti_storage_target).
+STORAGE_FRAME_NAME = "post_message_forwarding"
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -70,11 +72,41 @@ def _current_persona() -> Persona:
     return persona
 
 
-def _activity_or_404(case_id: str) -> Activity:
-    activity = sandbox().activity(case_id)
+def _current_registration() -> ToolRegistration:
+    """The registration chosen on the course page ("Verktøyregistrering"); default static."""
+    state = sandbox()
+    wanted = request.args.get("registration")
+    if wanted:
+        found = state.registration(wanted)
+        if found is None:
+            abort(404)
+        session["registration"] = found.client_id
+        return found
+    chosen = session.get("registration")
+    found = state.registration(chosen) if isinstance(chosen, str) else None
+    return found or state.registration(state.settings.client_id)  # type: ignore[return-value]
+
+
+def _course_activity_or_404(key: str) -> CourseActivity:
+    activity = sandbox().course_activity(key)
     if activity is None:
         abort(404)
     return activity
+
+
+def _activity_registration(activity: CourseActivity) -> ToolRegistration:
+    """A deep-linked activity launches with the registration that added it (as in Moodle
+    and Canvas, where it belongs to that tool); a configured one with the chosen one."""
+    if activity.client_id is None:
+        return _current_registration()
+    found = sandbox().registration(activity.client_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _storage_fields(state: SandboxState) -> dict[str, str]:
+    return {"lti_storage_target": STORAGE_FRAME_NAME} if state.settings.platform_storage else {}
 
 
 def _format_number(value: float) -> str:
@@ -85,18 +117,20 @@ def _format_number(value: float) -> str:
 def _gradebook_rows() -> list[dict[str, Any]]:
     state = sandbox()
     items = {item.id: item for item in state.store.list_lineitems(COURSE.id)}
+    members = {m.sub: m for m in state.members()}
     rows: list[dict[str, Any]] = []
     for result in state.store.results():
         item = items.get(result.lineitem_id)
         if item is None:
             continue
         persona = PERSONAS_BY_SUB.get(result.user_id)
+        member = members.get(result.user_id)
         scaled = scaled_score(result.score_given, result.score_maximum, item.score_maximum)
         rows.append(
             {
                 "user_id": result.user_id,
                 "persona": persona.key if persona else None,
-                "name": persona.name if persona else result.user_id,
+                "name": member.name if member else result.user_id,
                 "lineitem_id": item.id,
                 "lineitem_url": state.lineitem_url(item.context_id, item.id),
                 "case_id": item.resource_id,
@@ -127,68 +161,162 @@ def _gradebook_rows() -> list[dict[str, Any]]:
 
 @bp.get("/")
 def course() -> str:
+    state = sandbox()
     persona = _current_persona()
+    registration = _current_registration()
     return render_template(
         "sandbox/course.html",
         course=COURSE,
-        activities=list(sandbox().settings.activities()),
+        activities=state.course_activities(),
         personas=PERSONAS,
         persona=persona,
+        registrations=state.registrations(),
+        registration=registration,
     )
 
 
-@bp.get("/activity/<case_id>")
-def activity(case_id: str) -> str:
-    activity = _activity_or_404(case_id)
+def _activity_page(activity: CourseActivity, launch_endpoint: str) -> str:
+    state = sandbox()
     persona = _current_persona()
+    args = activity.endpoint_args
     return render_template(
         "sandbox/activity.html",
         course=COURSE,
         activity=activity,
         persona=persona,
         personas=PERSONAS,
-        iframe_src=url_for(".start_launch", case_id=case_id, persona=persona.key),
-        window_src=url_for(".start_launch", case_id=case_id, persona=persona.key, target="window"),
+        iframe_src=url_for(launch_endpoint, persona=persona.key, **args),
+        window_src=url_for(launch_endpoint, persona=persona.key, target="window", **args),
+        storage_frame=STORAGE_FRAME_NAME if state.settings.platform_storage else None,
     )
 
 
-@bp.get("/launch/<case_id>")
-def start_launch(case_id: str) -> str:
+@bp.get("/activity/<case_id>")
+def activity(case_id: str) -> str:
+    if sandbox().activity(case_id) is None:
+        abort(404)
+    return _activity_page(_course_activity_or_404(case_id), ".start_launch")
+
+
+@bp.get("/activity/dl/<int:dl_id>")
+def deep_linked_activity(dl_id: int) -> str:
+    return _activity_page(_course_activity_or_404(f"dl:{dl_id}"), ".start_deep_linked_launch")
+
+
+def _login_initiation(
+    *,
+    registration: ToolRegistration,
+    persona: Persona,
+    message_type: str,
+    target_link_uri: str,
+    activity: CourseActivity | None,
+    target: str,
+    heading: str,
+) -> str:
     """Third-party initiated login (LTI 1.3 §5.1.1): form POST to the tool, as Moodle does."""
     state = sandbox()
-    activity = _activity_or_404(case_id)
-    persona = _current_persona()
-    target = request.args.get("target", "iframe")
-    if target not in DOCUMENT_TARGETS:
-        abort(400)
     launch_id = f"ltilaunch_{secrets.token_urlsafe(16)}"
     # Moodle sends a JSON string here; the tool must echo it unchanged.
-    message_hint = json.dumps({"cmid": resource_link_id(activity), "launchid": launch_id})
-    state.store.issue_hint(
-        IssuedHint(
+    cmid = activity.resource_link_id if activity is not None else "deep-linking"
+    message_hint = json.dumps({"cmid": cmid, "launchid": launch_id})
+    state.store.issue_launch_hint(
+        LaunchHint(
             launch_id=launch_id,
             login_hint=persona.login_hint,
             message_hint=message_hint,
             persona_key=persona.key,
-            case_id=activity.case_id,
+            case_id=activity.key if activity is not None else "",
             browser_id=_browser_id(),
             document_target=target,
+            message_type=message_type,
+            client_id=registration.client_id,
+            target_link_uri=target_link_uri,
         ),
         expires_at=state.clock() + HINT_LIFETIME_SECONDS,
     )
     fields = {
         "iss": state.settings.base_url,
         "login_hint": persona.login_hint,
-        "target_link_uri": state.tool_launch_url,
+        "target_link_uri": target_link_uri,
         "lti_message_hint": message_hint,
-        "client_id": state.settings.client_id,
-        "lti_deployment_id": state.settings.deployment_id,
+        "client_id": registration.client_id,
+        "lti_deployment_id": registration.deployment_id,
+        **_storage_fields(state),
     }
     return render_template(
         "sandbox/form_post.html",
-        action=state.tool_login_url,
+        action=registration.login_url,
         fields=fields,
+        heading=heading,
+    )
+
+
+def _start_activity_launch(activity: CourseActivity) -> str:
+    persona = _current_persona()
+    registration = _activity_registration(activity)
+    target = request.args.get("target", "iframe")
+    if target not in DOCUMENT_TARGETS:
+        abort(400)
+    return _login_initiation(
+        registration=registration,
+        persona=persona,
+        message_type=MSG_RESOURCE_LINK,
+        target_link_uri=activity.url or registration.launch_url,
+        activity=activity,
+        target=target,
         heading=f"Starter «{activity.title}» som {persona.name} …",
+    )
+
+
+@bp.get("/launch/<case_id>")
+def start_launch(case_id: str) -> str:
+    if sandbox().activity(case_id) is None:
+        abort(404)
+    return _start_activity_launch(_course_activity_or_404(case_id))
+
+
+@bp.get("/launch/dl/<int:dl_id>")
+def start_deep_linked_launch(dl_id: int) -> str:
+    return _start_activity_launch(_course_activity_or_404(f"dl:{dl_id}"))
+
+
+# --- deep linking (the request; the response is in deeplink.py) -----------------------------
+
+
+def _instructor_or_403() -> Persona:
+    persona = _current_persona()
+    if not persona.is_instructor:
+        abort(403)
+    return persona
+
+
+@bp.get("/deeplink")
+def deep_linking_page() -> str:
+    """Moodle's "Select content" dialog: the tool's deep linking UI in an iframe."""
+    state = sandbox()
+    _instructor_or_403()
+    registration = _current_registration()
+    return render_template(
+        "sandbox/deeplink.html",
+        course=COURSE,
+        registration=registration,
+        iframe_src=url_for(".start_deep_linking"),
+        storage_frame=STORAGE_FRAME_NAME if state.settings.platform_storage else None,
+    )
+
+
+@bp.get("/deeplink/launch")
+def start_deep_linking() -> str:
+    persona = _instructor_or_403()
+    registration = _current_registration()
+    return _login_initiation(
+        registration=registration,
+        persona=persona,
+        message_type=MSG_DEEP_LINKING,
+        target_link_uri=registration.deep_link_url,
+        activity=None,
+        target="iframe",
+        heading="Åpner Stegvis for å velge aktivitet …",
     )
 
 
@@ -238,11 +366,13 @@ def auth() -> Any:
     client_id = params.get("client_id", "")
     redirect_uri = params.get("redirect_uri", "")
     oidc_state = params.get("state", "")
-    if client_id != state.settings.client_id:
+    registration = state.registration(client_id)
+    if registration is None:
         return _auth_rejected(f"Unknown client_id {client_id!r}.")
-    if redirect_uri != state.tool_launch_url:
+    if redirect_uri not in registration.redirect_uris:
+        registered = ", ".join(repr(u) for u in registration.redirect_uris)
         return _auth_rejected(
-            f"redirect_uri {redirect_uri!r} is not the registered {state.tool_launch_url!r}."
+            f"redirect_uri {redirect_uri!r} is not a registered one ({registered})."
         )
 
     def fail(error: str, description: str) -> Any:
@@ -268,33 +398,79 @@ def auth() -> Any:
         launch_id = None
     if not isinstance(launch_id, str):
         return fail("invalid_request", "lti_message_hint is not one this platform issued")
-    hint, reason = state.store.consume_hint(launch_id, state.clock())
+    hint, reason = state.store.consume_launch_hint(launch_id, state.clock())
     if hint is None:
         return fail("invalid_request", reason)
     if hint.message_hint != message_hint:
         return fail("invalid_request", "lti_message_hint was altered")
     if hint.login_hint != login_hint:
         return fail("invalid_request", "login_hint does not match the launch")
+    if hint.client_id != registration.client_id:
+        return fail("invalid_request", "client_id does not match the launch")
     if session.get("browser_id") != hint.browser_id:
         return fail("login_required", "the launch was started in another browser session")
-    activity = state.activity(hint.case_id)
     persona = PERSONAS_BY_KEY.get(hint.persona_key)
-    if activity is None or persona is None:
-        return fail("invalid_request", "the activity no longer exists")
+    if persona is None:
+        return fail("invalid_request", "unknown user")
 
-    lineitem = state.store.ensure_link_lineitem(
-        COURSE.id, resource_link_id(activity), activity.case_id, activity.title
-    )
-    return render_resource_link_launch(
-        settings=state.settings,
-        key=state.keys.get(),
-        clock=state.clock,
-        persona=persona,
+    common: dict[str, Any] = {
+        "settings": state.settings,
+        "tool": registration,
+        "key": state.keys.get(),
+        "clock": state.clock,
+        "persona": persona,
+        "target_link_uri": hint.target_link_uri,
+        "document_target": hint.document_target,
+        "lineitems_url": state.lineitems_url(COURSE.id),
+        "memberships_url": state.memberships_url(COURSE.id),
+        "return_url": f"{state.settings.base_url}/return",
+        "extra_form_fields": _storage_fields(state),
+    }
+    if hint.message_type == MSG_DEEP_LINKING:
+        if not persona.is_instructor:
+            return fail("access_denied", "only an instructor may add activities")
+        dl_settings: dict[str, Any] = {
+            "deep_link_return_url": state.deep_link_return_url,
+            "accept_types": ["ltiResourceLink"],
+            "accept_presentation_document_targets": ["iframe", "window"],
+            "accept_multiple": True,
+            "accept_lineitem": True,
+            "auto_create": True,
+            "title": "",
+            "text": "",
+        }
+        if state.settings.deep_linking_data:
+            data = f"sandbox-dl-{secrets.token_urlsafe(24)}"
+            state.store.issue_deep_link_data(
+                data, registration.client_id, state.clock() + DEEP_LINK_DATA_LIFETIME_SECONDS
+            )
+            dl_settings["data"] = data
+        return render_launch(
+            **common,
+            message_type=MSG_DEEP_LINKING,
+            activity=None,
+            lineitem_url=None,
+            deep_linking_settings=dl_settings,
+        )
+
+    activity = state.course_activity(hint.case_id)
+    if activity is None:
+        return fail("invalid_request", "the activity no longer exists")
+    lineitem_url: str | None = None
+    if activity.case_id is not None:
+        item = state.store.ensure_link_lineitem(
+            COURSE.id, activity.resource_link_id, activity.case_id, activity.title
+        )
+        lineitem_url = state.lineitem_url(COURSE.id, item.id)
+    elif activity.lineitem_id is not None:
+        found = state.store.get_lineitem(COURSE.id, activity.lineitem_id)
+        if found is not None:  # the tool may have deleted it
+            lineitem_url = state.lineitem_url(COURSE.id, found.id)
+    return render_launch(
+        **common,
+        message_type=MSG_RESOURCE_LINK,
         activity=activity,
-        document_target=hint.document_target,
-        lineitems_url=state.lineitems_url(COURSE.id),
-        lineitem_url=state.lineitem_url(COURSE.id, lineitem.id),
-        return_url=f"{state.settings.base_url}/return",
+        lineitem_url=lineitem_url,
     )
 
 
@@ -303,7 +479,7 @@ def auth() -> Any:
 
 @bp.get("/jwks.json")
 def jwks() -> Response:
-    response = jsonify(sandbox().keys.get().jwks())
+    response = jsonify(sandbox().keys.jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -317,8 +493,8 @@ def token() -> Response:
             raise TokenError("temporarily_unavailable", "injected fault", fault)
         issued = issue_access_token(
             request.form.to_dict(),
-            settings=state.settings,
-            tool_keys=state.tool_keys,
+            token_url=f"{state.settings.base_url}/token",
+            lookup=state.lookup_client,
             store=state.store,
             clock=state.clock,
         )
@@ -360,3 +536,25 @@ def faults() -> Response:
         for endpoint in FAULT_ENDPOINTS:
             state.store.set_faults(endpoint, [])
     return jsonify(state.store.pending_faults())
+
+
+@bp.post("/test/rotate-key")
+def rotate_key() -> Response:
+    """A new platform signing key (new kid). The JWKS publishes it and the older keys;
+    ``?drop_old=1`` publishes only the new one. Same guard as /test/faults."""
+    state = sandbox()
+    if not state.fault_injection_allowed():
+        abort(404)
+    key = state.keys.rotate(drop_old=request.args.get("drop_old") in ("1", "true"))
+    return jsonify({"kid": key.kid, "published": [k.kid for k in state.keys.published()]})
+
+
+# --- platform storage (LTI client-side postMessage storage) ----------------------------------
+
+
+@bp.get("/platform-storage")
+def platform_storage_frame() -> str:
+    """The hidden `post_message_forwarding` frame beside the tool's iframe."""
+    if not sandbox().settings.platform_storage:
+        abort(404)
+    return render_template("sandbox/platform_storage.html", frame_name=STORAGE_FRAME_NAME)

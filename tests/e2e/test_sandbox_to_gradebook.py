@@ -34,7 +34,9 @@ def test_launch_play_whole_case_and_see_score_in_gradebook(
 ) -> None:
     case = load_scenario(CONTENT_DIR / "scenarios" / f"{CASE_ID}.md")
     page.goto(f"{tool.sandbox_url}/")
-    page.get_by_role("link", name="Åpne som Kari Nordmann").first.click()
+    activity = page.get_by_role("article").filter(
+        has=page.get_by_role("heading", name=case.title, exact=True))
+    activity.get_by_role("link", name="Åpne som Kari Nordmann").click()
     player = page.frame_locator("iframe.tool")
     expect(player.get_by_role("heading", level=1)).to_have_text(case.nodes[case.start].title)
 

@@ -123,6 +123,8 @@ class FakeTool:
     launches: list[dict[str, str]] = field(default_factory=list)
     # tweak the authentication request the fake tool sends back to the platform
     auth_overrides: dict[str, str | None] = field(default_factory=dict)
+    # what the launch URL answers (a page with a script, for browser tests)
+    launch_body: str = "launched"
 
     def add_key(self) -> tuple[str, rsa.RSAPrivateKey]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -166,7 +168,7 @@ class FakeTool:
         @app.post("/lti/launch")
         def launch() -> str:
             self.launches.append(request.form.to_dict())
-            return "launched"
+            return self.launch_body
 
         return app
 
@@ -312,8 +314,15 @@ def post_score(
 # --- fixtures -------------------------------------------------------------------------------------
 
 
-def _start(layout: str, tmp_path: Path, clock: Clock) -> tuple[Env, list[_Server]]:
-    tool = FakeTool()
+def _start(
+    layout: str,
+    tmp_path: Path,
+    clock: Clock,
+    tool: FakeTool | None = None,
+    **settings_overrides: Any,
+) -> tuple[Env, list[_Server]]:
+    """Sandbox + fake tool on 127.0.0.1; settings_overrides go to SandboxSettings."""
+    tool = tool or FakeTool()
     tool.add_key()
     if layout == "standalone":
         tool_server = _Server(tool.wsgi())
@@ -332,6 +341,7 @@ def _start(layout: str, tmp_path: Path, clock: Clock) -> tuple[Env, list[_Server
         data_dir=tmp_path / "sandbox-data",
         activities=lambda: ACTIVITIES,
         secret_key="test-only-secret",
+        **settings_overrides,
     )
     tool.auth_url = platform_registration(settings)["auth_login_url"]
     app = create_sandbox_app(settings, clock=clock)
@@ -628,7 +638,7 @@ def test_token_endpoint_accepts_a_good_assertion(env: Env) -> None:
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 3600
     assert body["access_token"]
-    assert body["scope"].split() == [SCOPE_SCORE, SCOPE_RESULT]
+    assert body["scope"].split() == [SCOPE_SCORE, SCOPE_RESULT, NRPS_SCOPE]
     assert resp.headers["Cache-Control"] == "no-store"
 
 
@@ -695,7 +705,7 @@ def test_token_endpoint_rejects_hs256_and_odd_grants(standalone: Env) -> None:
     )
     assert resp.status_code == 400
     assert resp.json()["error"] == "unsupported_grant_type"
-    resp = standalone.request_token(scope=NRPS_SCOPE)
+    resp = standalone.request_token(scope="https://purl.imsglobal.org/spec/lti-xyz/scope/none")
     assert resp.status_code == 400
     assert resp.json()["error"] == "invalid_scope"
 
