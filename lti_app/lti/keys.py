@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -70,3 +71,17 @@ def active_key(session: Session) -> ToolKey | None:
 def jwks(session: Session) -> dict[str, list[dict[str, Any]]]:
     """Every key that platforms may still see a signature from."""
     return {"keys": [_public_jwk(k.private_key_pem, k.kid) for k in _live_keys(session)]}
+
+
+def rotate(session: Session, keep_old: timedelta) -> ToolKey:
+    """Start signing with a new key. Older keys stay in the JWKS for ``keep_old`` (platforms
+    cache key sets, and signed requests may be in flight), then drop out of it."""
+    now = utcnow()
+    for key in _live_keys(session):
+        if key.retire_at is None:
+            key.retire_at = now + keep_old
+    return create_key(session)
+
+
+def list_keys(session: Session) -> list[ToolKey]:
+    return list(session.scalars(select(ToolKey).order_by(ToolKey.created_at.desc())))

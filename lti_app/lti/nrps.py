@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from lti_app.lti.roles import context_roles
 from lti_app.lti.service_client import ServiceClient, ServiceError
 
 SCOPE_MEMBERSHIP = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 MEMBERSHIP_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
-MAX_PAGES = 200  # a loop guard: 200 pages of the platform's page size is a big course
+PAGE_SIZE = 100  # NRPS 2.0 §2.4.2: the tool may ask for pages of a given size
+MAX_PAGES = 500  # a loop guard: 50,000 members is far beyond any course
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class NrpsClient(ServiceClient):
     def members(self, memberships_url: str) -> list[Member]:
         """Every member, following ``Link: <…>; rel="next"`` (NRPS 2.0 §2.4.2)."""
         members: list[Member] = []
-        url: str | None = memberships_url
+        url: str | None = _with_limit(memberships_url, PAGE_SIZE)
         for _ in range(MAX_PAGES):
             if url is None:
                 return members
@@ -53,3 +55,11 @@ def _member(data: dict[str, Any]) -> Member:
         roles=context_roles(r for r in data.get("roles", []) if isinstance(r, str)),
         status=str(data.get("status", "Active")),
     )
+
+
+def _with_limit(url: str, limit: int) -> str:
+    parts = urlsplit(url)
+    if "limit" in parse_qs(parts.query):
+        return url
+    query = "&".join(q for q in (parts.query, urlencode({"limit": limit})) if q)
+    return urlunsplit(parts._replace(query=query))

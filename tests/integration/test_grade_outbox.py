@@ -4,9 +4,6 @@ then recovers. Every score arrives exactly once; a final error is kept with its 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -16,62 +13,14 @@ from sqlalchemy import select, update
 from lti_app.db import session_scope
 from lti_app.lti import service_client
 from lti_app.models import GradeOutbox, Platform, utcnow
-from lti_app.sandbox import Activity, SandboxSettings, create_sandbox_app, platform_registration
 from lti_app.services import grading
 from lti_app.services.grading import send_due
-from lti_app.services.platforms import add_platform
 from scenarios import load_scenario
 from tests.conftest import CONTENT_DIR, RunningTool
+from tests.integration.conftest import Lms
 from tests.integration.test_play_flow import CASE_ID, choose
 from tests.support.browser import Browser, parse
 from tests.support.cases import walk
-from tests.support.postgres import free_port
-from tests.support.server import LiveServer
-
-
-@dataclass
-class Lms:
-    """A sandbox LMS on its own port, so it can go down and come back."""
-
-    settings: SandboxSettings
-    port: int
-    server: LiveServer | None = None
-
-    @property
-    def url(self) -> str:
-        return self.settings.base_url
-
-    def up(self) -> None:
-        self.server = LiveServer(create_sandbox_app(self.settings), self.port).start()
-
-    def down(self) -> None:
-        if self.server:
-            self.server.stop()
-            self.server = None
-
-    def faults(self, **queues: list[int]) -> None:
-        requests.post(f"{self.url}/test/faults", json=queues, timeout=10).raise_for_status()
-
-    def deliveries(self, progress: str = "Completed") -> list[dict[str, object]]:
-        log = requests.get(f"{self.url}/gradebook/log.json", timeout=10).json()["scores"]
-        return [s for s in log if s["score"]["activityProgress"] == progress]
-
-
-@pytest.fixture
-def lms(tool: RunningTool, tmp_path: Path) -> Iterator[Lms]:
-    port = free_port()
-    settings = SandboxSettings(
-        base_url=f"http://127.0.0.1:{port}", tool_base_url=tool.url,
-        data_dir=tmp_path / "lms", secret_key="lms-secret", allow_fault_injection=True,
-        activities=lambda: [Activity(CASE_ID, "Pappa lukter alkohol ved hentetid")],
-    )
-    values = platform_registration(settings)
-    with session_scope(tool.engine) as db:
-        add_platform(db, name="LMS", deployment_ids=[values.pop("deployment_id")], **values)
-    running = Lms(settings, port)
-    running.up()
-    yield running
-    running.down()
 
 
 def finish_case(tool: RunningTool, lms: Lms, persona: str = "kari") -> None:
