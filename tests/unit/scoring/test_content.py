@@ -1,4 +1,7 @@
-"""The shipped content: every path through beruset-forelder, the README example, the check."""
+"""The shipped content: the akutt-henting procedure, the README example, the check.
+
+Every case is proved path by path in test_case_library.py.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import Scenario, Verdict, check_scenario, enumerate_paths, parse_scenario
-from scoring import Procedure, check_against_procedure, check_library, load_procedure, score
+from scenarios import check_scenario, parse_scenario
+from scoring import Procedure, check_against_procedure, check_library, load_procedure
 
 CONTENT = Path(__file__).resolve().parents[3] / "content"
 
@@ -18,51 +21,10 @@ def procedure() -> Procedure:
     return load_procedure(CONTENT / "procedures" / "akutt-henting.yaml")
 
 
-@pytest.fixture(scope="module")
-def case() -> Scenario:
-    checked = check_library(CONTENT)
-    library, diagnostics = checked.library, checked.diagnostics
-    assert [str(d) for d in diagnostics] == []
-    return library.scenarios["beruset-forelder"]
-
-
 def test_procedure_has_p1_to_p9_with_sources_and_the_catalogue(procedure: Procedure) -> None:
     assert [s.id for s in procedure.steps] == [f"P{n}" for n in range(1, 10)]
     assert all(s.source for s in procedure.steps)
     assert [e.id for e in procedure.critical] == ["K1", "K3", "K6"]
-
-
-def test_every_path_through_beruset_forelder(case: Scenario, procedure: Procedure) -> None:
-    paths = enumerate_paths(case)
-    assert not paths.truncated and len(paths.paths) > 1
-    best_paths = []
-    for path in paths.paths:
-        ids = [c.id for c in path]
-        result = score(case, procedure, ids)
-        assert result.finished and 0 <= result.score <= 100
-        if any(c.verdict is Verdict.CRITICAL for c in path):
-            assert not result.passed, ids
-            assert result.score < case.pass_mark, ids
-            assert result.outcome == "utrygg", ids
-        if all(c.verdict is Verdict.BEST for c in path):
-            best_paths.append(result)
-        else:
-            assert result.score < 100, ids
-    [best] = best_paths
-    assert (best.score, best.passed, best.outcome) == (100, True, "trygg")
-    assert {s.status for s in best.steps} == {"done"} and len(best.steps) == 9
-
-
-def test_beruset_forelder_meets_the_brief(case: Scenario) -> None:
-    assert case.audience == ("barnehage",)
-    best_path_nodes = [n for n in case.nodes.values() if n.choices]
-    assert len(best_path_nodes) >= 6
-    outcomes = {n.ending.outcome for n in case.nodes.values() if n.ending}
-    assert {"trygg", "utrygg"} <= outcomes
-    for node in case.nodes.values():
-        for choice in node.choices:
-            assert choice.step and choice.feedback and choice.source, choice.id
-            assert (choice.error is not None) == (choice.verdict is Verdict.CRITICAL), choice.id
 
 
 def readme_example() -> str:
