@@ -1,7 +1,7 @@
 # Stegvis: two commands do everything on a fresh machine with Python 3.11 and apt.
 #   make run   install, migrate, load content, create a signing key, register the sandbox
 #              LMS, and serve on http://127.0.0.1:5000 (gunicorn + the grade worker)
-#   make test  install what the tests need (Debian's chromium and PostgreSQL if missing),
+#   make test  install what the tests need (Debian's chromium, PostgreSQL and graphviz if missing),
 #              then ruff, mypy, the content checker and the whole pytest suite
 
 PYTHON ?= python3.11
@@ -15,7 +15,7 @@ APT    := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 export STEGVIS_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install run serve test lint typecheck check system-deps clean
+.PHONY: install run serve test lint typecheck check system-deps bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Stegvis needs $(PYTHON) (Python 3.11)."; exit 1; }
@@ -44,6 +44,7 @@ serve:
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
 	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
 	    || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
@@ -62,6 +63,12 @@ check: install
 
 test: install system-deps lint typecheck check
 	$(BIN)/pytest
+
+# Benchmarks: the content pipeline (check, score, parse) and launch throughput against the
+# pylti1p3 example and a floor (bench/launch.py); writes docs/performance.md. Slow on
+# purpose: it checks 1,000 generated case files on one core.
+bench: install
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from sqlalchemy import Engine
@@ -37,7 +37,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     """Build the tool. ``config`` defaults to the validated environment."""
     from lti_app import security
     from lti_app.services.catalogue import load_catalogue
-    from lti_app.web import lti, main, play
+    from lti_app.web import auth, lti, main, play, preview
     from scenarios import Profile, render_markdown
 
     config = (config or from_env()).validated()
@@ -71,17 +71,32 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     # The two LTI endpoints are protected by OIDC state and nonce instead (LTI Core §5.1).
     csrf.exempt(lti.login)
     csrf.exempt(lti.launch)
+    # Bound by a one-time ticket and the state read back from platform storage.
+    csrf.exempt(lti.confirm_launch)
+    # The player checks CSRF itself: a play token stands in where cookies are blocked.
+    csrf.exempt(play.bp)
     # Authorised by the platform's one-time registration token instead (Dynamic Reg. §3.3).
     csrf.exempt(lti.register_confirm)
 
     for blueprint in (main.bp, lti.bp, play.bp):
         app.register_blueprint(blueprint)
+    if not config.is_production:  # the authors' preview reads any file from disk: dev only
+        app.register_blueprint(preview.bp)
     register_error_handlers(app)
     security.init_app(app)
 
     @app.context_processor
     def labels() -> dict[str, object]:
         return {"verdict_label": VERDICT_LABELS.get, "step_label": STEP_LABELS.get}
+
+    @app.context_processor
+    def token() -> dict[str, object]:
+        return {"play_token": auth.token_for_page()}
+
+    @app.before_request
+    def check_player_csrf() -> None:
+        if request.blueprint == play.bp.name:
+            auth.protect_post(csrf)
 
     @app.template_filter("fill")
     def fill_filter(text: str, profile: Profile | None = None) -> str:

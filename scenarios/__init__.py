@@ -17,10 +17,19 @@ from scenarios.errors import (
     UnknownChoice,
     UnsupportedStateVersion,
 )
+from scenarios.graph import (
+    GraphvizFailed,
+    GraphvizMissing,
+    render_svg,
+    sanitise_svg,
+    to_dot,
+    to_mermaid,
+)
 from scenarios.library import Library, load_library
 from scenarios.model import AUDIENCES, OUTCOMES, Choice, Ending, Node, Scenario, Verdict
 from scenarios.parser import load_scenario, parse_scenario
 from scenarios.paths import PathSet, enumerate_paths
+from scenarios.plaintext import markdown_to_text
 from scenarios.profiles import Phone, PhoneStyle, Profile, load_profile, load_profiles
 from scenarios.render import render_markdown, render_text
 from scenarios.state import STATE_VERSION, PlayState
@@ -35,6 +44,8 @@ __all__ = [
     "Diagnostic",
     "Ending",
     "EngineError",
+    "GraphvizFailed",
+    "GraphvizMissing",
     "Library",
     "Node",
     "PathSet",
@@ -58,9 +69,14 @@ __all__ = [
     "load_profile",
     "load_profiles",
     "load_scenario",
+    "markdown_to_text",
     "parse_scenario",
     "render_markdown",
+    "render_svg",
     "render_text",
     "replay",
+    "sanitise_svg",
     "start",
+    "to_dot",
+    "to_mermaid",
 ]

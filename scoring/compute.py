@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -154,10 +155,16 @@ def score(scenario: Scenario, procedure: Procedure, path: Sequence[str]) -> Resu
     required = [s for s in steps if s.required]
     weights = {s.id: s.weight for s in procedure.steps}
     possible = sum(weights.get(s.step_id, 1) for s in required)
-    earned = sum(weights.get(s.step_id, 1) * STEP_CREDIT[s.status] for s in required)
-    step_fraction = Fraction(earned) / possible if possible else Fraction(1)
+    # Fraction arithmetic is slow, and the checker scores every path of every case: add
+    # whole numbers per status and per verdict first, then do one Fraction product each.
+    weight_by_status = Counter[StepStatus]()
+    for s in required:
+        weight_by_status[s.status] += weights.get(s.step_id, 1)
+    earned = sum((STEP_CREDIT[st] * w for st, w in weight_by_status.items()), Fraction(0))
+    step_fraction = earned / possible if possible else Fraction(1)
+    verdicts = Counter(c.verdict for c in choices)
     decision_fraction = (
-        sum((VERDICT_POINTS[c.verdict] for c in choices), Fraction(0)) / len(choices)
+        sum((VERDICT_POINTS[v] * n for v, n in verdicts.items()), Fraction(0)) / len(choices)
         if choices
         else Fraction(0)
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,23 @@ class LaunchContext:
     deep_linking: DeepLinkSettings | None = None
     # Names and Role Provisioning Services 2.0 §3.6.1.1: the course roster URL.
     memberships_url: str | None = None
+
+
+def context_to_dict(ctx: LaunchContext) -> dict[str, object]:
+    """JSON-able form, for a launch that must wait for the browser (platform storage)."""
+    data = asdict(ctx)
+    data["roles"] = sorted(ctx.roles)
+    data["custom"] = dict(ctx.custom)
+    return data
+
+
+def context_from_dict(data: dict[str, Any]) -> LaunchContext:
+    values = dict(data)
+    values["roles"] = frozenset(values["roles"])
+    ags = values["ags"]
+    values["ags"] = AgsEndpoint(tuple(ags["scopes"]), ags["lineitems_url"], ags["lineitem_url"])
+    if values.get("deep_linking"):
+        dl = values["deep_linking"]
+        values["deep_linking"] = DeepLinkSettings(
+            **{**dl, "accept_types": tuple(dl["accept_types"])})
+    return LaunchContext(**values)

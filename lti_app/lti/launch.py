@@ -12,20 +12,22 @@ refetches once when an unknown ``kid`` appears (pylti1p3 has neither).
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
-from flask import Response
 from pylti1p3.contrib.flask.cookie import FlaskCookieService
 from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
 from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
 from lti_app.errors import (
     LaunchError,
@@ -33,7 +35,13 @@ from lti_app.errors import (
     PlatformUnavailableError,
     UnknownPlatformError,
 )
-from lti_app.lti.context import AgsEndpoint, DeepLinkSettings, LaunchContext
+from lti_app.lti.context import (
+    AgsEndpoint,
+    DeepLinkSettings,
+    LaunchContext,
+    context_from_dict,
+    context_to_dict,
+)
 from lti_app.lti.registrations import DatabaseToolConf, find_deployment
 from lti_app.lti.roles import context_roles, is_instructor
 from lti_app.lti.storage import DatabaseLaunchStorage
@@ -128,6 +136,20 @@ class _MessageLaunch(FlaskMessageLaunch):
             registration.set_key_set(None)
             return super().get_public_key()
 
+    state_unverified = False
+
+    def validate_state(self) -> _MessageLaunch:
+        try:
+            super().validate_state()
+        except LtiException:
+            # No state cookie came back (blocked third-party cookies). If the platform
+            # offers platform storage, the browser proves the state from there instead,
+            # after every other check has passed (LTI client-side postMessages, §4).
+            if not self._request.get_param("lti_storage_target"):
+                raise
+            self.state_unverified = True
+        return self
+
     def save_launch_data(self) -> _MessageLaunch:
         # pylti1p3 would mark (state, id_token) as valid for a day so that the same
         # form post is accepted again; we want the opposite (one launch per login).
@@ -143,26 +165,57 @@ def _own_url(url: str, base_url: str) -> bool:
     return (target.scheme, target.netloc) == (base.scheme, base.netloc)
 
 
-def start_login(db: Session, base_url: str) -> Response:
+@dataclass
+class LoginStep:
+    """Where to send the browser after a login initiation, and how.
+
+    With ``storage_target`` (LTI client-side postMessages, "platform storage") the
+    browser first stores the state in a frame of the platform, so the launch can be
+    checked even when third-party cookies are blocked; the state cookie is set as well.
+    """
+
+    auth_url: str
+    state: str
+    storage_target: str | None
+    platform_origin: str
+    _cookies: StegvisCookieService
+
+    def set_cookies(self, response: BaseResponse) -> BaseResponse:
+        self._cookies.update_response(response)  # type: ignore[no-untyped-call]
+        return response
+
+
+def start_login(db: Session, base_url: str) -> LoginStep:
     """Answer a third-party initiated login (LTI 1.3 Core §5.1.1; GET or POST)."""
     storage, lti_request = _storage_and_request(db)
     target = lti_request.get_param("target_link_uri")
     if target and not _own_url(target, base_url):
         raise LaunchError(f"login: foreign target_link_uri {target!r}")
     tool_conf = DatabaseToolConf(db)
+    cookies = StegvisCookieService(lti_request)  # type: ignore[no-untyped-call]
     login = FlaskOIDCLogin(
-        lti_request,
-        tool_conf,
-        cookie_service=StegvisCookieService(lti_request),  # type: ignore[no-untyped-call]
-        launch_data_storage=storage,
+        lti_request, tool_conf, cookie_service=cookies, launch_data_storage=storage,
     )
     try:
-        response: Response = login.redirect(f"{base_url}/lti/launch")
+        auth_url = str(login.get_redirect_object(f"{base_url}/lti/launch").get_redirect_url())
     except OIDCException as exc:
         if tool_conf.unknown_platform:
             raise UnknownPlatformError(f"login: {exc}") from exc
         raise LaunchError(f"login: {exc}") from exc
-    return response
+    assert tool_conf.found is not None
+    state = parse_qs(urlsplit(auth_url).query)["state"][0]
+    return LoginStep(
+        auth_url=auth_url,
+        state=state,
+        storage_target=lti_request.get_param("lti_storage_target") or None,
+        platform_origin=_origin(tool_conf.found.auth_login_url),
+        _cookies=cookies,
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _check_time_claims(body: Mapping[str, Any], max_age: int, leeway: int) -> None:
@@ -191,9 +244,19 @@ def _check_audience(body: Mapping[str, Any], client_id: str) -> None:
         raise LaunchError("launch: azp is not our client id")
 
 
+@dataclass(frozen=True)
+class ValidatedLaunch:
+    context: LaunchContext
+    state: str
+    # True when the state must still be read back from platform storage by the browser.
+    state_unverified: bool
+    storage_target: str | None
+    platform_origin: str
+
+
 def validate_launch(
     db: Session, base_url: str, *, max_age: int = 300, leeway: int = 60
-) -> LaunchContext:
+) -> ValidatedLaunch:
     """Validate the form-posted id_token and return who launched what."""
     storage, lti_request = _storage_and_request(db)
     error = lti_request.get_param("error")
@@ -231,7 +294,39 @@ def validate_launch(
     deployment = find_deployment(db, platform, str(body[CLAIM + "deployment_id"]))
     if deployment is None:
         raise NotDeployedError("launch: deployment vanished during the launch")
-    return _context_from_claims(body, platform.id, deployment.id, platform.client_id)
+    return ValidatedLaunch(
+        context=_context_from_claims(body, platform.id, deployment.id, platform.client_id),
+        state=str(lti_request.get_param("state")),
+        state_unverified=launch.state_unverified,
+        storage_target=lti_request.get_param("lti_storage_target") or None,
+        platform_origin=_origin(platform.auth_login_url),
+    )
+
+
+TICKET_SECONDS = 120
+
+
+def hold_for_storage_check(db: Session, launch: ValidatedLaunch) -> str:
+    """Keep a launch whose state the browser must still prove; return a one-time ticket."""
+    ticket = secrets.token_urlsafe(32)
+    DatabaseLaunchStorage(db).set_value(
+        f"lti1p3-ticket-{ticket}",
+        {"state": launch.state, "context": context_to_dict(launch.context)},
+        exp=TICKET_SECONDS,
+    )
+    return ticket
+
+
+def release_after_storage_check(db: Session, ticket: str, state: str) -> LaunchContext:
+    """The held launch, once, if the browser read the same state from platform storage."""
+    storage = DatabaseLaunchStorage(db)
+    key = f"lti1p3-ticket-{ticket}"
+    held = storage.get_value(key)
+    if not ticket or held is None or not storage.consume(key):
+        raise LaunchError("launch: storage-check ticket unknown, used or expired")
+    if not secrets.compare_digest(str(held["state"]), state):
+        raise LaunchError("launch: state from platform storage does not match")
+    return context_from_dict(held["context"])
 
 
 def _str(value: Any) -> str | None:

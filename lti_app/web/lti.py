@@ -20,7 +20,12 @@ from lti_app.db import get_session
 from lti_app.errors import ForbiddenError, LaunchError, SessionExpiredError
 from lti_app.lti import keys, registration
 from lti_app.lti.context import LaunchContext
-from lti_app.lti.launch import start_login, validate_launch
+from lti_app.lti.launch import (
+    hold_for_storage_check,
+    release_after_storage_check,
+    start_login,
+    validate_launch,
+)
 from lti_app.lti.registration import RegistrationError
 from lti_app.services import attempts, deep_links, launches, platforms
 from lti_app.services.deep_links import PendingDeepLink
@@ -30,17 +35,43 @@ bp = Blueprint("lti", __name__)
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
-def login() -> Response:
-    return start_login(get_session(), current_app.config["STEGVIS"].base_url)
+def login() -> BaseResponse:
+    step = start_login(get_session(), current_app.config["STEGVIS"].base_url)
+    response: BaseResponse
+    if step.storage_target:
+        # Put the state into the platform's storage frame first, then go on (and set the
+        # cookie too: whichever survives the browser's cookie policy is used).
+        response = current_app.make_response(render_template("lti/storage_put.html", step=step))
+    else:
+        response = redirect(step.auth_url, 302)
+    return step.set_cookies(response)
 
 
 @bp.post("/lti/launch")
 def launch() -> BaseResponse:
     config = current_app.config["STEGVIS"]
     db = get_session()
-    ctx = validate_launch(
+    validated = validate_launch(
         db, config.base_url, max_age=config.launch_max_age, leeway=config.clock_leeway
     )
+    if validated.state_unverified:
+        ticket = hold_for_storage_check(db, validated)
+        return current_app.make_response(render_template(
+            "lti/storage_check.html", ticket=ticket, launch=validated))
+    return _continue_launch(validated.context, cookies_work=True)
+
+
+@bp.post("/lti/launch/confirm")
+def confirm_launch() -> BaseResponse:
+    """The browser read the state back from platform storage: finish the held launch."""
+    ctx = release_after_storage_check(
+        get_session(), request.form.get("ticket", ""), request.form.get("state", ""))
+    return _continue_launch(ctx, cookies_work=False)
+
+
+def _continue_launch(ctx: LaunchContext, *, cookies_work: bool) -> BaseResponse:
+    """Record the launch and send the person on: to the player, or a leader's overview."""
+    db = get_session()
     if ctx.message_type == "LtiDeepLinkingRequest":
         return _start_deep_linking(ctx)
     if ctx.message_type != "LtiResourceLinkRequest":
@@ -50,9 +81,16 @@ def launch() -> BaseResponse:
         raise LaunchError("launch: no resource link")
     auth.begin(ctx, user.id, link.id)
     if ctx.is_instructor:
-        return redirect(url_for("play.overview", link_pk=link.id), 303)
-    attempt = attempts.open_attempt(current_app.extensions["stegvis.catalogue"], db, user, link)
-    return redirect(url_for("play.show", attempt_id=attempt.id), 303)
+        next_url = url_for("play.overview", link_pk=link.id)
+    else:
+        catalogue = current_app.extensions["stegvis.catalogue"]
+        next_url = url_for("play.show", attempt_id=attempts.open_attempt(
+            catalogue, db, user, link).id)
+    if cookies_work:
+        return redirect(next_url, 303)
+    # The session cookie may not survive: hand the page a play token to keep instead.
+    return current_app.make_response(render_template(
+        "lti/launched.html", next_url=next_url, play_token=auth.play_token()))
 
 
 def _start_deep_linking(ctx: LaunchContext) -> BaseResponse:

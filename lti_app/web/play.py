@@ -28,8 +28,17 @@ def _no_store(response: BaseResponse) -> BaseResponse:
     return response
 
 
-@bp.get("/play/<attempt_id>")
+def _resume_page() -> BaseResponse:
+    """No session cookie came with this GET: let the page's script post the play token.
+    401 until it does, so a browser without the token shows what to do."""
+    response = current_app.make_response((render_template("play/resume.html"), 401))
+    return _no_store(response)
+
+
+@bp.route("/play/<attempt_id>", methods=["GET", "POST"])
 def show(attempt_id: str) -> BaseResponse:
+    if request.method == "GET" and not auth.has_session():
+        return _resume_page()
     db = get_session()
     attempt = attempts.get_attempt(db, attempt_id, auth.current_user_id())
     current = attempts.view(_catalogue(), db, attempt)
@@ -90,9 +99,11 @@ def restart(attempt_id: str) -> BaseResponse:
     return redirect(url_for("play.show", attempt_id=new.id), 303)
 
 
-@bp.get("/activity/<int:link_pk>/overview")
+@bp.route("/activity/<int:link_pk>/overview", methods=["GET", "POST"])
 def overview(link_pk: int) -> BaseResponse:
     """What a leader sees after launching: who has started and finished this activity."""
+    if request.method == "GET" and not auth.has_session():
+        return _resume_page()
     user_id = auth.require_staff(link_pk)
     db = get_session()
     link = db.get(ResourceLink, link_pk)

@@ -14,7 +14,7 @@ DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 RETURN_URL = "https://lms.example/deeplink/return?course=1"
 
 
-def deep_link_launch(browser: LaunchingBrowser, roles: list[str], multiple: bool = True,
+def deep_link_launch(lti_browser: LaunchingBrowser, roles: list[str], multiple: bool = True,
                      data: str | None = "opaque-123") -> requests.Response:
     settings = {
         "deep_link_return_url": RETURN_URL, "accept_types": ["ltiResourceLink"],
@@ -23,25 +23,25 @@ def deep_link_launch(browser: LaunchingBrowser, roles: list[str], multiple: bool
     }
     if data is not None:
         settings["data"] = data
-    return browser.launch(
+    return lti_browser.launch(
         claim_message_type="LtiDeepLinkingRequest", claim_resource_link=...,
         claim_roles=roles, **{DL + "deep_linking_settings": settings},
     )
 
 
 def test_instructor_adds_cases_and_the_lms_gets_signed_resource_links(
-    tool: RunningTool, platform: MiniPlatform, browser: LaunchingBrowser
+    tool: RunningTool, platform: MiniPlatform, lti_browser: LaunchingBrowser
 ) -> None:
-    response = deep_link_launch(browser, [INSTRUCTOR])
+    response = deep_link_launch(lti_browser, [INSTRUCTOR])
     assert response.status_code == 303 and response.headers["Location"] == "/lti/deep-link"
-    picker = browser.http.get(tool.url + "/lti/deep-link", timeout=10)
+    picker = lti_browser.http.get(tool.url + "/lti/deep-link", timeout=10)
     assert picker.status_code == 200 and "Legg til caser i kurset" in picker.text
     catalogue = tool.app.extensions["stegvis.catalogue"]
     for case in catalogue.cases.values():
         assert case.title in picker.text
     form = parse(picker.text).forms[0]
     chosen = sorted(catalogue.cases)[:2]
-    answer = browser.http.post(tool.url + "/lti/deep-link", data={
+    answer = lti_browser.http.post(tool.url + "/lti/deep-link", data={
         "csrf_token": form.fields["csrf_token"], "case": chosen, "profile": "vestby",
     }, timeout=10)
     assert answer.status_code == 200
@@ -66,14 +66,14 @@ def test_instructor_adds_cases_and_the_lms_gets_signed_resource_links(
 
 
 def test_single_choice_platform_gets_radio_buttons_and_no_data_claim(
-    tool: RunningTool, browser: LaunchingBrowser
+    tool: RunningTool, lti_browser: LaunchingBrowser
 ) -> None:
-    deep_link_launch(browser, [INSTRUCTOR], multiple=False, data=None)
-    picker = browser.http.get(tool.url + "/lti/deep-link", timeout=10)
+    deep_link_launch(lti_browser, [INSTRUCTOR], multiple=False, data=None)
+    picker = lti_browser.http.get(tool.url + "/lti/deep-link", timeout=10)
     assert 'type="radio"' in picker.text and 'type="checkbox"' not in picker.text
     form = parse(picker.text).forms[0]
     case_id = next(iter(tool.app.extensions["stegvis.catalogue"].cases))
-    answer = browser.http.post(tool.url + "/lti/deep-link", data={
+    answer = lti_browser.http.post(tool.url + "/lti/deep-link", data={
         "csrf_token": form.fields["csrf_token"], "case": case_id}, timeout=10)
     claims = jwt.decode(parse(answer.text).forms[0].fields["JWT"],
                         options={"verify_signature": False})
@@ -82,14 +82,14 @@ def test_single_choice_platform_gets_radio_buttons_and_no_data_claim(
 
 
 def test_learner_cannot_deep_link_and_nothing_chosen_is_explained(
-    tool: RunningTool, browser: LaunchingBrowser
+    tool: RunningTool, lti_browser: LaunchingBrowser
 ) -> None:
     before = written(tool)
-    refused = deep_link_launch(browser, [LEARNER])
+    refused = deep_link_launch(lti_browser, [LEARNER])
     assert refused.status_code == 403 and written(tool) == before
-    assert browser.http.get(tool.url + "/lti/deep-link", timeout=10).status_code == 401
+    assert lti_browser.http.get(tool.url + "/lti/deep-link", timeout=10).status_code == 401
 
-    leader = LaunchingBrowser(tool.url, browser.platform)
+    leader = LaunchingBrowser(tool.url, lti_browser.platform)
     deep_link_launch(leader, [INSTRUCTOR])
     form = parse(leader.http.get(tool.url + "/lti/deep-link", timeout=10).text).forms[0]
     empty = leader.http.post(tool.url + "/lti/deep-link",

@@ -16,8 +16,7 @@ from lti_app.models import GradeOutbox, Platform, utcnow
 from lti_app.services import grading
 from lti_app.services.grading import send_due
 from scenarios import load_scenario
-from tests.conftest import CONTENT_DIR, RunningTool
-from tests.integration.conftest import Lms
+from tests.conftest import CONTENT_DIR, Lms, RunningTool
 from tests.integration.test_play_flow import CASE_ID, choose
 from tests.support.browser import Browser, parse
 from tests.support.cases import walk
@@ -133,3 +132,16 @@ def test_final_errors_are_kept_with_their_reason_and_not_retried(
 def test_backoff_keeps_trying_well_past_an_hour_down() -> None:
     waited = sum(grading.backoff(t) / 1.2 * 0.8 for t in range(1, grading.MAX_TRIES))
     assert waited > 6 * 3600
+
+
+def test_line_item_is_found_when_the_launch_named_only_the_container(
+    tool: RunningTool, lms: Lms
+) -> None:
+    finish_case(tool, lms)
+    original = rows(tool)[0].lineitem_url
+    assert original and rows(tool)[0].lineitems_url
+    with session_scope(tool.engine) as db:  # as if the platform sent only "lineitems"
+        db.execute(update(GradeOutbox).values(lineitem_url=None))
+    send_due(tool.engine)
+    assert [(r.status, r.lineitem_url) for r in rows(tool)] == [("sent", original)] * 2
+    assert len(lms.deliveries("Completed")) == 1

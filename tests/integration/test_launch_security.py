@@ -37,26 +37,26 @@ def assert_refused(tool: RunningTool, response: requests.Response, status: int,
     assert written(tool) == before
 
 
-def test_a_good_launch_is_accepted(tool: RunningTool, browser: LaunchingBrowser) -> None:
-    response = browser.launch()
+def test_a_good_launch_is_accepted(tool: RunningTool, lti_browser: LaunchingBrowser) -> None:
+    response = lti_browser.launch()
     assert response.status_code == 303 and "/play/" in response.headers["Location"]
     assert written(tool) == (1, 1, 1)
 
 
 def test_replayed_id_token_is_refused(tool: RunningTool, platform: MiniPlatform,
-                                      browser: LaunchingBrowser) -> None:
-    state, nonce = browser.login()
+                                      lti_browser: LaunchingBrowser) -> None:
+    state, nonce = lti_browser.login()
     token = platform.sign(platform.claims(tool.url, nonce))
-    assert browser.post_launch(token, state).status_code == 303
+    assert lti_browser.post_launch(token, state).status_code == 303
     before = written(tool)
-    assert_refused(tool, browser.post_launch(token, state), 401, before)
+    assert_refused(tool, lti_browser.post_launch(token, state), 401, before)
 
 
 @pytest.mark.parametrize("attack", ["alg-none", "hs256-with-public-key", "wrong-key",
                                     "unknown-kid", "no-kid"])
 def test_forged_signatures_are_refused(tool: RunningTool, platform: MiniPlatform,
-                                       browser: LaunchingBrowser, attack: str) -> None:
-    state, nonce = browser.login()
+                                       lti_browser: LaunchingBrowser, attack: str) -> None:
+    state, nonce = lti_browser.login()
     claims = platform.claims(tool.url, nonce)
     before = written(tool)
     if attack == "alg-none":
@@ -72,7 +72,7 @@ def test_forged_signatures_are_refused(tool: RunningTool, platform: MiniPlatform
         token = platform.sign(claims, kid="nobody", key=new_key())
     else:
         token = jwt.encode(claims, pem(platform.keys[platform.kid]), algorithm="RS256")
-    assert_refused(tool, browser.post_launch(token, state), 401, before)
+    assert_refused(tool, lti_browser.post_launch(token, state), 401, before)
 
 
 def _hs256(claims: dict[str, object], secret: bytes, kid: str) -> str:
@@ -100,57 +100,57 @@ def _hs256(claims: dict[str, object], secret: bytes, kid: str) -> str:
     ({"claim_version": "1.1"}, 401),
     ({"claim_resource_link": ...}, 401),
 ])
-def test_bad_claims_are_refused(tool: RunningTool, browser: LaunchingBrowser,
+def test_bad_claims_are_refused(tool: RunningTool, lti_browser: LaunchingBrowser,
                                 overrides: dict[str, object], status: int) -> None:
     before = written(tool)
-    assert_refused(tool, browser.launch(**overrides), status, before)
+    assert_refused(tool, lti_browser.launch(**overrides), status, before)
 
 
 def test_tampered_state_is_refused(tool: RunningTool, platform: MiniPlatform,
-                                   browser: LaunchingBrowser) -> None:
-    state, nonce = browser.login()
+                                   lti_browser: LaunchingBrowser) -> None:
+    state, nonce = lti_browser.login()
     token = platform.sign(platform.claims(tool.url, nonce))
     before = written(tool)
-    assert_refused(tool, browser.post_launch(token, state + "x"), 401, before)
+    assert_refused(tool, lti_browser.post_launch(token, state + "x"), 401, before)
     stranger = LaunchingBrowser(tool.url, platform)  # another browser, without the cookie
     assert_refused(tool, stranger.post_launch(token, state), 401, before)
 
 
 def test_login_with_unknown_issuer_or_foreign_target_is_refused(
-    tool: RunningTool, browser: LaunchingBrowser
+    tool: RunningTool, lti_browser: LaunchingBrowser
 ) -> None:
-    unknown = browser.http.post(f"{tool.url}/lti/login", data={
+    unknown = lti_browser.http.post(f"{tool.url}/lti/login", data={
         "iss": "https://unknown.example", "login_hint": "x",
         "target_link_uri": f"{tool.url}/lti/launch"}, allow_redirects=False, timeout=10)
     assert unknown.status_code == 400 and "ikke registrert" in unknown.text
-    foreign = browser.http.post(f"{tool.url}/lti/login", data={
-        "iss": browser.platform.issuer, "login_hint": "x", "client_id": "test-client",
+    foreign = lti_browser.http.post(f"{tool.url}/lti/login", data={
+        "iss": lti_browser.platform.issuer, "login_hint": "x", "client_id": "test-client",
         "target_link_uri": "https://evil.example/"}, allow_redirects=False, timeout=10)
     assert foreign.status_code == 401
 
 
 def test_institution_role_does_not_make_a_learner_an_instructor(
-    tool: RunningTool, browser: LaunchingBrowser
+    tool: RunningTool, lti_browser: LaunchingBrowser
 ) -> None:
-    response = browser.launch(claim_roles=[INSTITUTION_INSTRUCTOR, LEARNER])
+    response = lti_browser.launch(claim_roles=[INSTITUTION_INSTRUCTOR, LEARNER])
     assert "/play/" in response.headers["Location"]
-    leader = LaunchingBrowser(tool.url, browser.platform)
+    leader = LaunchingBrowser(tool.url, lti_browser.platform)
     response = leader.launch(claim_roles=[INSTRUCTOR], sub="leader-1")
     assert "/overview" in response.headers["Location"]
     # The learner cannot open the leader's overview, even knowing its URL.
-    overview = browser.http.get(tool.url + response.headers["Location"], timeout=10)
+    overview = lti_browser.http.get(tool.url + response.headers["Location"], timeout=10)
     assert overview.status_code == 403
 
 
 def test_same_sub_and_context_at_two_platforms_are_two_tenants(
-    tool: RunningTool, platform: MiniPlatform, browser: LaunchingBrowser
+    tool: RunningTool, platform: MiniPlatform, lti_browser: LaunchingBrowser
 ) -> None:
     other = MiniPlatform(client_id="other-client").start()
     try:
         with session_scope(tool.engine) as db:
             add_platform(db, name="Annen plattform", deployment_ids=[other.deployment_id],
                          **other.registration())
-        first = browser.launch()
+        first = lti_browser.launch()
         attempt_a = first.headers["Location"]
         other_browser = LaunchingBrowser(tool.url, other)
         second = other_browser.launch()  # same sub, context id and resource link id
@@ -163,21 +163,21 @@ def test_same_sub_and_context_at_two_platforms_are_two_tenants(
 
 
 def test_platform_key_rotation_is_picked_up_at_once(
-    tool: RunningTool, platform: MiniPlatform, browser: LaunchingBrowser
+    tool: RunningTool, platform: MiniPlatform, lti_browser: LaunchingBrowser
 ) -> None:
-    assert browser.launch().status_code == 303  # key set now cached
+    assert lti_browser.launch().status_code == 303  # key set now cached
     platform.rotate(drop_old=True)
-    assert browser.launch(sub="user-2").status_code == 303  # unknown kid -> one refetch
+    assert lti_browser.launch(sub="user-2").status_code == 303  # unknown kid -> one refetch
 
 
 def test_platform_jwks_timeout_gives_503(
-    tool: RunningTool, platform: MiniPlatform, browser: LaunchingBrowser,
+    tool: RunningTool, platform: MiniPlatform, lti_browser: LaunchingBrowser,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(launch_module, "JWKS_TIMEOUT", (0.5, 0.5))
     platform.jwks_delay = 2.0
     before = written(tool)
-    response = browser.launch()
+    response = lti_browser.launch()
     assert_refused(tool, response, 503, before)
     assert "svarer ikke" in response.text
 
@@ -190,11 +190,11 @@ def test_platform_registered_without_deployment_learns_only_the_first_one(
         with session_scope(tool.engine) as db:
             add_platform(db, name="Canvas", deployment_ids=[], awaiting_first_deployment=True,
                          **canvas.registration())
-        browser = LaunchingBrowser(tool.url, canvas)
-        first = browser.launch(claim_deployment_id="7:abc")
+        canvas_browser = LaunchingBrowser(tool.url, canvas)
+        first = canvas_browser.launch(claim_deployment_id="7:abc")
         assert first.status_code == 303
         before = written(tool)
-        second = browser.launch(claim_deployment_id="8:other", sub="user-2")
+        second = canvas_browser.launch(claim_deployment_id="8:other", sub="user-2")
         assert_refused(tool, second, 403, before)
     finally:
         canvas.stop()

@@ -15,8 +15,7 @@ from lti_app.db import session_scope
 from lti_app.models import Platform
 from lti_app.services.worker import one_round
 from scenarios import load_profile, load_scenario
-from tests.conftest import CONTENT_DIR, RunningTool
-from tests.integration.conftest import Lms
+from tests.conftest import CONTENT_DIR, Lms, RunningTool
 from tests.integration.test_play_flow import CASE_ID, choose
 from tests.support.browser import Browser, parse
 from tests.support.cases import walk

@@ -21,9 +21,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import jwt
 import pytest
 import requests
+from axe_playwright_python.sync_playwright import Axe
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, request
 from jwt.algorithms import RSAAlgorithm
+from playwright.sync_api import Page, expect
 
 from lti_app.sandbox import create_sandbox_app
 from tests.integration.test_sandbox_platform import (
@@ -1005,67 +1007,37 @@ def test_platform_storage_message_handler_unit() -> None:
         assert out[name] is None, name
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
-def test_dynamic_registration_page_in_chromium(make_env: Any) -> None:
+def test_dynamic_registration_page_in_chromium(make_env: Any, page: Page) -> None:
     """The admin starts a registration; the tool registers and posts lti.close; the page
     closes the iframe and lists the new registration."""
-    from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import expect, sync_playwright
-
     env: Env = make_env()
     assert isinstance(env.tool, AdvantageTool)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            # the new pages have no accessibility violations axe can find
-            axe = Axe()
-            for path in ("/?persona=lise", "/dynreg", "/deeplink?persona=lise"):
-                page.goto(env.url(path))
-                violations = axe.run(page).response["violations"]
-                assert violations == [], (path, [v["id"] for v in violations])
-            page.goto(env.url("/dynreg"))
-            page.get_by_role("button", name="Start registrering").click()
-            page.wait_for_url("**/dynreg?registered=1", timeout=15000)
-            expect(page.get_by_role("status")).to_have_text("Registreringen er fullført.")
-            (answer,) = env.tool.registration_answers
-            row = page.get_by_role("row").filter(has_text=answer["client_id"])
-            expect(row).to_contain_text(answer[TOOL_CONFIG]["deployment_id"])
-        finally:
-            browser.close()
+    # the new pages have no accessibility violations axe can find
+    axe = Axe()
+    for path in ("/?persona=lise", "/dynreg", "/deeplink?persona=lise"):
+        page.goto(env.url(path))
+        violations = axe.run(page).response["violations"]
+        assert violations == [], (path, [v["id"] for v in violations])
+    page.goto(env.url("/dynreg"))
+    page.get_by_role("button", name="Start registrering").click()
+    page.wait_for_url("**/dynreg?registered=1", timeout=15000)
+    expect(page.get_by_role("status")).to_have_text("Registreringen er fullført.")
+    (answer,) = env.tool.registration_answers
+    row = page.get_by_role("row").filter(has_text=answer["client_id"])
+    expect(row).to_contain_text(answer[TOOL_CONFIG]["deployment_id"])
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
-def test_platform_storage_in_chromium_across_origins(make_env: Any) -> None:
+def test_platform_storage_in_chromium_across_origins(make_env: Any, page: Page) -> None:
     """The tool (another origin: another port) talks to the sandbox's frames for real."""
-    from playwright.sync_api import sync_playwright
-
     env: Env = make_env(platform_storage=True)
     assert urlsplit(env.tool.base_url).netloc != urlsplit(env.sandbox_url).netloc
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(env.url(f"/activity/{ACTIVITIES[0].case_id}?persona=kari"))
-            out = page.frame_locator("iframe.tool").locator("#out")
-            deadline = time.time() + 15
-            text = out.text_content() or ""
-            while text == "waiting" and time.time() < deadline:
-                page.wait_for_timeout(100)
-                text = out.text_content() or ""
-        finally:
-            browser.close()
+    page.goto(env.url(f"/activity/{ACTIVITIES[0].case_id}?persona=kari"))
+    out = page.frame_locator("iframe.tool").locator("#out")
+    deadline = time.time() + 15
+    text = out.text_content() or ""
+    while text == "waiting" and time.time() < deadline:
+        page.wait_for_timeout(100)
+        text = out.text_content() or ""
     assert not text.startswith("ERROR"), text
     result = json.loads(text)
     assert isinstance(env.tool, AdvantageTool)
