@@ -38,6 +38,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # WAL lets the worker and the web processes read while one writes.
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Safe with WAL (the database cannot be corrupted; at worst the last commits before
+        # a power cut are lost) and it saves an fsync on every commit (sqlite.org/wal.html).
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 

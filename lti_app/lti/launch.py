@@ -42,7 +42,7 @@ from lti_app.lti.context import (
     context_from_dict,
     context_to_dict,
 )
-from lti_app.lti.registrations import DatabaseToolConf, find_deployment
+from lti_app.lti.registrations import DatabaseToolConf
 from lti_app.lti.roles import context_roles, is_instructor
 from lti_app.lti.storage import DatabaseLaunchStorage
 
@@ -139,15 +139,28 @@ class _MessageLaunch(FlaskMessageLaunch):
     state_unverified = False
 
     def validate_state(self) -> _MessageLaunch:
-        try:
-            super().validate_state()
-        except LtiException:
+        # The state cookie set at login must come back with the same value. pylti1p3 first
+        # looks for a "state already seen" row that this tool never writes; skip that read.
+        request: Any = self._request
+        state = request.get_param("state")
+        if not state:
+            raise LaunchError("launch: no state parameter")
+        if self._cookie_service.get_cookie(state) != state:
             # No state cookie came back (blocked third-party cookies). If the platform
             # offers platform storage, the browser proves the state from there instead,
             # after every other check has passed (LTI client-side postMessages, §4).
-            if not self._request.get_param("lti_storage_target"):
-                raise
+            if not request.get_param("lti_storage_target"):
+                raise LaunchError("launch: state cookie missing or different")
             self.state_unverified = True
+        return self
+
+    def validate_nonce(self) -> _MessageLaunch:
+        # Consume the nonce saved at login, once, atomically (Security Framework §5.1.3
+        # step 9): pylti1p3 only checks that it exists, so a replay would pass.
+        nonce = self._get_jwt_body().get("nonce")
+        storage: DatabaseLaunchStorage = self._session_service.data_storage
+        if not nonce or not storage.consume(f"lti1p3-nonce-{nonce}"):
+            raise LaunchError("launch: nonce unknown or already used (replayed id_token)")
         return self
 
     def save_launch_data(self) -> _MessageLaunch:
@@ -289,9 +302,7 @@ def validate_launch(
     target = body.get(CLAIM + "target_link_uri", "")
     if not isinstance(target, str) or not _own_url(target, base_url):
         raise LaunchError(f"launch: foreign target_link_uri {target!r}")
-    if not storage.consume(f"lti1p3-nonce-{body['nonce']}"):
-        raise LaunchError("launch: nonce already used (replayed id_token)")
-    deployment = find_deployment(db, platform, str(body[CLAIM + "deployment_id"]))
+    deployment = tool_conf.deployment
     if deployment is None:
         raise NotDeployedError("launch: deployment vanished during the launch")
     return ValidatedLaunch(

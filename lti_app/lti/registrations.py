@@ -42,6 +42,15 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self._db = session
         self.looked_up = False
         self.found: Platform | None = None
+        # One launch asks for the same registration and deployment several times.
+        self._platforms: dict[tuple[str, str | None], Platform | None] = {}
+        self.deployment: Deployment | None = None
+
+    def _platform(self, iss: str, client_id: str | None) -> Platform | None:
+        key = (iss, client_id)
+        if key not in self._platforms:
+            self._platforms[key] = find_platform(self._db, iss, client_id)
+        return self._platforms[key]
 
     @property
     def unknown_platform(self) -> bool:
@@ -64,7 +73,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self, iss: str, client_id: str, *args: Any, **kwargs: Any
     ) -> Registration:
         self.looked_up = True
-        platform = find_platform(self._db, iss, client_id)
+        platform = self._platform(iss, client_id)
         if platform is None:
             return None  # type: ignore[return-value]  # pylti1p3 treats None as "not found"
         self.found = platform
@@ -80,15 +89,17 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
-        platform = find_platform(self._db, iss, client_id)
+        platform = self._platform(iss, client_id)
         if platform is None:
             return None
-        if find_deployment(self._db, platform, deployment_id) is None:
+        self.deployment = find_deployment(self._db, platform, deployment_id)
+        if self.deployment is None:
             if not platform.awaiting_first_deployment:
                 return None
             # Registered dynamically in Canvas, which names no deployment: the first
             # signed launch brings it (pylti1p3 checks the signature before this).
-            platform.deployments.append(Deployment(deployment_id=deployment_id))
+            self.deployment = Deployment(deployment_id=deployment_id)
+            platform.deployments.append(self.deployment)
             platform.awaiting_first_deployment = False
             self._db.flush()
         return LtiDeployment().set_deployment_id(deployment_id)

@@ -45,7 +45,8 @@ class DatabaseLaunchStorage(LaunchDataStorage[Any]):
 
     def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
         lifetime = min(exp or DEFAULT_LIFETIME, DEFAULT_LIFETIME)
-        self._db.merge(
+        # Keys are fresh random values (state, nonce, ticket): insert, no read first.
+        self._db.add(
             LaunchData(
                 key=self._prepare_key(key),
                 value=value,

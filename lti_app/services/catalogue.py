@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_app.errors import CaseUnavailableError, ConfigError
@@ -99,16 +100,21 @@ def load_catalogue(content_dir: Path, default_profile: str = "nasjonal") -> Cata
 def pin_version(catalogue: Catalogue, db: Session, case: Scenario) -> ScenarioVersion:
     """Keep the exact source of ``case`` so attempts on it can finish after edits."""
     version = db.get(ScenarioVersion, case.content_hash)
-    if version is None:
-        version = ScenarioVersion(
-            content_hash=case.content_hash,
-            scenario_id=case.id,
-            title=case.title,
-            source_path=case.source_path,
-            source_text=catalogue.sources[case.content_hash],
-        )
-        db.add(version)
-        db.flush()
+    if version is not None:
+        return version
+    try:
+        # The first learners of a new version may arrive at once: one insert wins.
+        with db.begin_nested():
+            version = ScenarioVersion(
+                content_hash=case.content_hash,
+                scenario_id=case.id,
+                title=case.title,
+                source_path=case.source_path,
+                source_text=catalogue.sources[case.content_hash],
+            )
+            db.add(version)
+    except IntegrityError:
+        version = db.get_one(ScenarioVersion, case.content_hash)
     return version
 
 
