@@ -53,7 +53,7 @@ system-deps:
 	fi
 
 lint: install
-	$(BIN)/ruff check lti_app scenarios scoring tests
+	$(BIN)/ruff check lti_app scenarios scoring tests bench
 
 typecheck: install
 	$(BIN)/mypy
