@@ -49,6 +49,7 @@ from typing import Any, cast
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -72,6 +73,11 @@ _HEADING_ID_RE = re.compile(r"^(?P<title>.*?)\s*\{#(?P<id>[^}]*)\}\s*$")
 _ITEM_MARKER_RE = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])[ \t]?")
 _KEY_VALUE_RE = re.compile(r"^(?P<key>[^:\n]{1,40}?)\s*:\s*(?P<value>.*)$", re.DOTALL)
 _NEWLINES_RE = re.compile(r"\r\n?|\n")  # the same split markdown-it uses for Token.map
+# A choice paragraph that is only `[plain text](#id)`: no character any CommonMark inline rule
+# acts on (escape, code, emphasis, links, images, autolinks, entities, line breaks), so
+# markdown-it would give link_open(href="#id"), one text token, link_close; `_simple_link`
+# reads it without the inline parser (tests/unit/scenarios/test_parser_fast.py compares).
+_SIMPLE_LINK_RE = re.compile(r"\[(?P<text>[^\[\]\\`*_!<&\n\r]*)\]\((?P<href>#[A-Za-z0-9-]*)\)")
 
 # Front matter: author's key (normalised) -> field name.
 _META_KEYS: Mapping[str, str] = MappingProxyType(
@@ -184,13 +190,39 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).use(front_matter_plugin)
 
 
+# Built once: a MarkdownIt instance is reusable (every parse has its own state and env).
+# `_BLOCKS` runs the core chain only up to the block parser: bodies and feedback are kept as
+# Markdown source, so inline parsing is done on demand (`_inline_children`) for the one
+# paragraph per choice whose link the parser reads; that is most of markdown-it's time saved.
+_FULL = _markdown()
+_CORE_RULES = _FULL.core.ruler.get_active_rules()
+_AFTER_BLOCK = _CORE_RULES[_CORE_RULES.index("block") + 1 :]
+_BLOCKS = _markdown()
+_BLOCKS.core.ruler.disable(_AFTER_BLOCK)
+_INLINE_RULES = _FULL.core.ruler.getRules("")[_CORE_RULES.index("block") + 1 :]
+
+
+def _inline_children(token: Token, env: dict[str, Any]) -> list[Token]:
+    """Run the core rules after "block" (inline, text_join) on one inline token, as a full
+    parse would have; `env` is the document's (it holds the link reference definitions)."""
+    if not token.children:  # the block parser leaves [] (empty text parses to [] again)
+        state = StateCore("", _FULL, env, [token])
+        for rule in _INLINE_RULES:
+            rule(state)
+    return token.children or []
+
+
 @dataclass
 class _Context:
     """Mutable state of one parse: the source lines and the diagnostics found so far."""
 
     path: str
     lines: list[str]
+    env: dict[str, Any] = field(default_factory=dict)  # markdown-it's (link references)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # A list's items by id(list block), with the block (kept alive, so its id is not reused):
+    # each list is split once, however often it is asked.
+    items: dict[int, tuple[list[Token], list[list[Token]]]] = field(default_factory=dict)
 
     def error(self, line: int, col: int, message: str, hint: str = "") -> None:
         self.diagnostics.append(Diagnostic(self.path, line, col, "error", message, hint))
@@ -249,8 +281,11 @@ def _is_list(block: list[Token]) -> bool:
     return block[0].type in ("bullet_list_open", "ordered_list_open")
 
 
-def _list_items(block: list[Token]) -> list[list[Token]]:
-    return _split_blocks(block[1:-1], block[0].level + 1)
+def _list_items(ctx: _Context, block: list[Token]) -> list[list[Token]]:
+    cached = ctx.items.get(id(block))
+    if cached is None or cached[0] is not block:
+        cached = ctx.items[id(block)] = (block, _split_blocks(block[1:-1], block[0].level + 1))
+    return cached[1]
 
 
 def _item_blocks(item: list[Token]) -> list[list[Token]]:
@@ -265,8 +300,8 @@ def _item_starts_with_link(item: list[Token]) -> bool:
     return inline is not None and inline.content.lstrip().startswith("[")
 
 
-def _is_choice_list(block: list[Token]) -> bool:
-    return _is_list(block) and any(_item_starts_with_link(i) for i in _list_items(block))
+def _is_choice_list(ctx: _Context, block: list[Token]) -> bool:
+    return _is_list(block) and any(_item_starts_with_link(i) for i in _list_items(ctx, block))
 
 
 def _first_key(ctx: _Context, item: list[Token]) -> str | None:
@@ -278,7 +313,7 @@ def _first_key(ctx: _Context, item: list[Token]) -> str | None:
 def _is_ending_list(ctx: _Context, block: list[Token]) -> bool:
     if not _is_list(block):
         return False
-    items = _list_items(block)
+    items = _list_items(ctx, block)
     return bool(items) and _first_key(ctx, items[0]) in _ENDING_KEYS
 
 
@@ -294,13 +329,13 @@ class _KeyValue:
 def _key_values(ctx: _Context, block: list[Token], what: str) -> list[_KeyValue]:
     """Read a list of `- nøkkel: verdi` items from the raw source (keeps Markdown intact)."""
     result: list[_KeyValue] = []
-    for item in _list_items(block):
+    for item in _list_items(ctx, block):
         first = _start_line(item)
         last = max(first, _end_line(item))
         raw_first = ctx.line_text(first)
         head = _ITEM_MARKER_RE.sub("", raw_first, count=1)
         col = len(raw_first) - len(head) + 1  # where the key starts
-        rest = textwrap.dedent("\n".join(ctx.lines[first:last]))
+        rest = textwrap.dedent("\n".join(ctx.lines[first:last])) if last > first else ""
         match = _KEY_VALUE_RE.match(head)
         if match is None:
             ctx.error(
@@ -396,7 +431,7 @@ def _parse(text: str, source: str) -> Scenario:
     # A byte order mark would hide the front matter from markdown-it; it adds no line.
     body_text = text.removeprefix("\ufeff")
     ctx = _Context(source, _NEWLINES_RE.split(body_text))
-    tokens = _markdown().parse(body_text)
+    tokens = _BLOCKS.parse(body_text, ctx.env)
     blocks = _split_blocks(tokens, 0)
 
     meta: dict[str, Any] = {}
@@ -657,7 +692,7 @@ def _parse_node(ctx: _Context, heading: list[Token], blocks: list[list[Token]]) 
         if not title:
             ctx.error(line, 1, "noden mangler tittel", "skriv en tittel foran {#…}")
 
-    choice_at = next((i for i, b in enumerate(blocks) if _is_choice_list(b)), None)
+    choice_at = next((i for i, b in enumerate(blocks) if _is_choice_list(ctx, b)), None)
     ending_at = next((i for i, b in enumerate(blocks) if _is_ending_list(ctx, b)), None)
     special = [i for i in (choice_at, ending_at) if i is not None]
     cut = min(special) if special else len(blocks)
@@ -690,7 +725,7 @@ def _parse_node(ctx: _Context, heading: list[Token], blocks: list[list[Token]]) 
     choices: list[_ChoiceDraft] = []
     ending: Ending | None = None
     if choice_at is not None and choice_at == cut:
-        for item in _list_items(blocks[choice_at]):
+        for item in _list_items(ctx, blocks[choice_at]):
             draft = _parse_choice(ctx, item)
             if draft is not None:
                 choices.append(draft)
@@ -703,13 +738,22 @@ def _last_line(ctx: _Context, blocks: list[list[Token]], default: int) -> int:
     return max((_end_line(b) for b in blocks), default=default)
 
 
+def _simple_link(content: str) -> tuple[str, str, bool] | None:
+    """`_read_link`'s answer for a paragraph that is only a plain link to a node, else None."""
+    match = _SIMPLE_LINK_RE.fullmatch(content)
+    if match is None:
+        return None
+    return " ".join(match["text"].split()), match["href"], False
+
+
 def _parse_choice(ctx: _Context, item: list[Token]) -> _ChoiceDraft | None:
     line = _start_line(item)
     col = ctx.col_of(line, "[")
     blocks = _item_blocks(item)
     inline = _inline(blocks[0]) if blocks and blocks[0][0].type == "paragraph_open" else None
-    children = inline.children or [] if inline is not None else []
-    link = _read_link(children)
+    link = _simple_link(inline.content) if inline is not None else None
+    if link is None:
+        link = _read_link(_inline_children(inline, ctx.env) if inline is not None else [])
     if link is None:
         ctx.error(
             line,

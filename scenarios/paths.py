@@ -7,6 +7,7 @@ so a loop in a case cannot make it run for ever; a limit bounds wide cases too.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scenarios.model import Choice, Scenario
@@ -34,6 +35,11 @@ def reachable(scenario: Scenario) -> set[str]:
     return seen
 
 
+def reachable_choices(scenario: Scenario) -> list[Choice]:
+    """Every choice offered at a node reachable from the start."""
+    return [c for n in reachable(scenario) for c in scenario.nodes[n].choices]
+
+
 def reaching_an_ending(scenario: Scenario) -> set[str]:
     """Return the ids of nodes from which some ending can be reached."""
     incoming: dict[str, set[str]] = {node_id: set() for node_id in scenario.nodes}
@@ -51,8 +57,13 @@ def reaching_an_ending(scenario: Scenario) -> set[str]:
     return good
 
 
-def enumerate_paths(scenario: Scenario, limit: int = DEFAULT_PATH_LIMIT) -> PathSet:
-    """List every path from the start to an ending that visits no node twice."""
+def enumerate_paths(
+    scenario: Scenario,
+    limit: int = DEFAULT_PATH_LIMIT,
+    allow: Callable[[Choice], bool] | None = None,
+) -> PathSet:
+    """List every path from the start to an ending that visits no node twice, using only
+    the choices ``allow`` accepts (all of them by default)."""
     found: list[tuple[Choice, ...]] = []
     # Iterative depth-first search: (node id, path so far, nodes on the path).
     stack: list[tuple[str, tuple[Choice, ...], frozenset[str]]] = [
@@ -69,5 +80,7 @@ def enumerate_paths(scenario: Scenario, limit: int = DEFAULT_PATH_LIMIT) -> Path
         for choice in reversed(node.choices):
             if choice.target in visited or choice.target not in scenario.nodes:
                 continue  # loop guard
+            if allow is not None and not allow(choice):
+                continue
             stack.append((choice.target, (*path, choice), visited | {choice.target}))
     return PathSet(tuple(found), truncated=False)

@@ -65,11 +65,52 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> Positio
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
+# libyaml (PyYAML's C extension) reads the same YAML about ten times faster. It is only a
+# fast path: its error messages differ and its composer recurses in C (deep nesting could
+# crash the process), so it runs only on text whose nesting is certainly shallow, and any
+# failure is read again by the pure-Python loader, whose result or message is the answer.
+_FastLoader: type[Any] | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CStrictLoader(yaml.CSafeLoader):
+        """libyaml-backed twin of `_StrictLoader`: same resolvers, same constructors."""
+
+    _CStrictLoader.yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
+    _CStrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    _FastLoader = _CStrictLoader
+
+# Every collection opens at one of these characters ("[", "{", "- ", "? " or a "key:"), so
+# their count bounds the nesting depth; below this bound neither loader runs out of stack.
+_FAST_MAX_OPENERS = 100
+_FAST_EXCLUDED = re.compile("[\t\r#\x85\u2028\u2029\ufeff]")
+
+
+def _load_fast(text: str) -> tuple[bool, Any]:
+    """Try libyaml; return (True, data) on success, (False, None) to use the Python loader."""
+    if _FastLoader is None:
+        return False, None
+    if sum(text.count(c) for c in "[{-?:") > _FAST_MAX_OPENERS:
+        return False, None
+    # Where the two readers were seen to disagree (the Python one is stricter): tabs, byte
+    # order marks, comments ("key: >-#"), unusual line breaks, and "?" inside a flow
+    # collection ("[a, b?c]"). tests/unit/scenarios/test_yamlsource_fast.py compares them.
+    if _FAST_EXCLUDED.search(text):
+        return False, None
+    flow = min((i for i in (text.find("["), text.find("{")) if i >= 0), default=-1)
+    if flow >= 0 and "?" in text[flow:]:
+        return False, None
+    try:
+        return True, yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
+    except Exception:  # the Python loader reads it again, and reports what is wrong
+        return False, None
+
 
 def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, list[Diagnostic]]:
     """Parse YAML text; return (data, diagnostics), shifting positions by `first_line - 1`."""
+    ok, data = _load_fast(text)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        if not ok:
+            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + first_line
