@@ -73,6 +73,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     csrf.exempt(lti.launch)
     # Bound by a one-time ticket and the state read back from platform storage.
     csrf.exempt(lti.confirm_launch)
+    # Authorised by the signed deep linking request issued at the launch.
+    csrf.exempt(lti.deep_link_answer)
     # The player checks CSRF itself: a play token stands in where cookies are blocked.
     csrf.exempt(play.bp)
     # Authorised by the platform's one-time registration token instead (Dynamic Reg. §3.3).

@@ -7,6 +7,7 @@ so runs twice: against SQLite and against PostgreSQL.
 from __future__ import annotations
 
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from lti_app.config import PROJECT_ROOT, Config
 from lti_app.db import session_scope
 from lti_app.sandbox import Activity, SandboxSettings, create_sandbox_app, platform_registration
 from lti_app.services.platforms import add_platform
+from lti_app.services.worker import run_worker
 from tests.support.postgres import PostgresCluster, free_port
 from tests.support.server import LiveServer
 
@@ -113,6 +115,17 @@ def serve_tool(database_url: str, tmp_path: Path, **overrides: object) -> Iterat
 def tool(migrated_url: str, tmp_path: Path) -> Iterator[RunningTool]:
     with serve_tool(migrated_url, tmp_path) as running:
         yield running
+
+
+@pytest.fixture
+def worker(tool: RunningTool) -> Iterator[None]:
+    """The grade worker running beside the server, as `make run` starts it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(tool.engine, 0.3, stop), daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
 
 
 @dataclass

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from lti_app.errors import AppError
@@ -14,6 +16,13 @@ from lti_app.lti.context import DeepLinkSettings, LaunchContext
 from lti_app.lti.deep_linking import ResourceLinkItem, Signer, build_response
 from lti_app.services.catalogue import Catalogue
 from lti_app.services.launches import CUSTOM_CASE, CUSTOM_PROFILE
+
+
+class DeepLinkExpiredError(AppError):
+    status = 400
+    title = "Valget er utløpt"
+    message = "Siden for å legge til caser er for gammel eller ikke gyldig."
+    hint = "Gå tilbake til kurset og start «Legg til aktivitet» på nytt."
 
 
 class NothingChosenError(AppError):
@@ -44,6 +53,25 @@ class PendingDeepLink:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+REQUEST_SECONDS = 3600
+_SALT = "stegvis-deep-link"
+
+
+def sign(pending: PendingDeepLink) -> str:
+    """The pending request, signed, for the picker form (no server-side session needed)."""
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt=_SALT).dumps(
+        pending.to_dict())
+
+
+def unsign(token: str) -> PendingDeepLink:
+    try:
+        data = URLSafeTimedSerializer(current_app.secret_key or "", salt=_SALT).loads(
+            token, max_age=REQUEST_SECONDS)
+        return PendingDeepLink(**data)
+    except (BadSignature, TypeError) as exc:
+        raise DeepLinkExpiredError("deep link: request token missing, forged or expired") from exc
 
 
 def items_for(

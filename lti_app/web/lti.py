@@ -10,14 +10,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_app import security
 from lti_app.db import get_session
-from lti_app.errors import ForbiddenError, LaunchError, SessionExpiredError
+from lti_app.errors import ForbiddenError, LaunchError
 from lti_app.lti import keys, registration
 from lti_app.lti.context import LaunchContext
 from lti_app.lti.launch import (
@@ -94,48 +93,36 @@ def _continue_launch(ctx: LaunchContext, *, cookies_work: bool) -> BaseResponse:
 
 
 def _start_deep_linking(ctx: LaunchContext) -> BaseResponse:
-    """An instructor adds cases to a course: remember the request, show the catalogue."""
+    """An instructor adds cases to a course: show the catalogue at once, in the launch
+    response, so picking works even when the browser keeps none of our cookies."""
     if not ctx.is_instructor:
         raise ForbiddenError("deep linking launch without a course staff role")
     if ctx.deep_linking is None:
         raise LaunchError("launch: deep linking request without deep_linking_settings")
     user, _link = launches.record_launch(get_session(), ctx)
     auth.begin(ctx, user.id, None)
-    session["deep_link"] = PendingDeepLink.from_launch(ctx).to_dict()
-    return redirect(url_for("lti.deep_link"), 303)
-
-
-def _pending_deep_link() -> PendingDeepLink:
-    auth.current_user_id()
-    pending = session.get("deep_link")
-    if not isinstance(pending, dict):
-        raise SessionExpiredError("no deep linking request in session")
-    return PendingDeepLink(**pending)
-
-
-@bp.get("/lti/deep-link")
-def deep_link() -> str:
-    pending = _pending_deep_link()
+    pending = PendingDeepLink.from_launch(ctx)
     catalogue = current_app.extensions["stegvis.catalogue"]
-    return render_template(
-        "lti/deep_link.html", pending=pending,
+    return current_app.make_response(render_template(
+        "lti/deep_link.html", pending=pending, request_token=deep_links.sign(pending),
         cases=sorted(catalogue.cases.values(), key=lambda c: c.title),
         procedures=catalogue.procedures,
         profiles=sorted(catalogue.profiles.values(), key=lambda p: p.name),
         default_profile=catalogue.default_profile,
-    )
+    ))
 
 
 @bp.post("/lti/deep-link")
 def deep_link_answer() -> BaseResponse:
-    pending = _pending_deep_link()
+    """Exempt from the session CSRF token: the signed request token from the launch is
+    what authorises the answer (issued only to course staff after a validated launch)."""
+    pending = deep_links.unsign(request.form.get("request", ""))
     catalogue = current_app.extensions["stegvis.catalogue"]
     items = deep_links.items_for(
         catalogue, request.form.getlist("case"), request.form.get("profile") or None,
         current_app.config["STEGVIS"].base_url,
     )
     token = deep_links.respond(get_session(), pending, items)
-    session.pop("deep_link", None)
     response = current_app.make_response(render_template(
         "lti/autopost.html", action=pending.return_url, fields={"JWT": token},
         heading=f"Legger til {len(items)} case(r) i kurset …",

@@ -4,15 +4,12 @@ and the player keeps going on a play token. Cookies to and from the tool are str
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 from playwright.sync_api import Page, Route, expect
 
-from lti_app.services.worker import run_worker
 from scenarios import load_scenario
 from tests.conftest import CONTENT_DIR, Lms, RunningTool
 from tests.support.cases import walk
@@ -46,16 +43,6 @@ def block_tool_cookies(page: Page, tool_url: str) -> list[str]:
 
     page.route(f"{tool_url}/**", handle)
     return seen
-
-
-@pytest.fixture
-def worker(tool: RunningTool) -> Iterator[None]:
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(tool.engine, 0.3, stop), daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
 
 
 def test_case_is_played_to_the_gradebook_without_tool_cookies(

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from lti_app.services.worker import run_worker
 from scenarios import load_scenario
 from tests.conftest import CONTENT_DIR, RunningTool
 from tests.support.cases import walk
 
 CASE_ID = "beruset-forelder"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def worker(tool: RunningTool) -> Iterator[None]:
-    """The grade worker running beside the server, as `make run` starts it."""
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(tool.engine, 0.3, stop), daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
 
 
 def test_launch_play_whole_case_and_see_score_in_gradebook(

@@ -37,7 +37,7 @@ def test_instructor_adds_a_case_by_deep_linking_and_the_score_reaches_its_column
 ) -> None:
     leader = Browser()
     open_iframe(leader, f"{lms.url}/deeplink?persona=lise")
-    assert leader.page.url.endswith("/lti/deep-link") and "Legg til caser" in leader.html
+    assert "Legg til caser" in leader.html
     picker = parse(leader.html).forms[0]
     leader.submit(picker, case=CASE_ID, profile="vestby")
     leader.submit(leader.forms()[0])  # the tool's auto-posting form back to the LMS
