@@ -1,7 +1,7 @@
 # Stegvis: two commands do everything on a fresh machine with Python 3.11 and apt.
 #   make run   install, migrate, load content, create a signing key, register the sandbox
 #              LMS, and serve on http://127.0.0.1:5000 (gunicorn + the grade worker)
-#   make test  install what the tests need (Debian's chromium, PostgreSQL and graphviz if missing),
+#   make test  install what the tests need (Debian's chromium, PostgreSQL, graphviz, nodejs if missing),
 #              then ruff, mypy, the content checker and the whole pytest suite
 
 PYTHON ?= python3.11
@@ -45,6 +45,7 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
 	    || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \

@@ -4,7 +4,6 @@ verdicts, and no author text can break out of a label."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,6 @@ from scenarios.graph import (
 )
 
 CONTENT = Path(__file__).resolve().parents[3] / "content"
-HAS_DOT = shutil.which("dot") is not None
 
 # Every character either language treats specially, in titles and in choice texts.
 HOSTILE_CASE = r"""---
@@ -181,7 +179,6 @@ def test_dot_string_round_trips_any_text(text: str) -> None:
     assert undot(literal) == expected
 
 
-@pytest.mark.skipif(not HAS_DOT, reason="Graphviz (dot) is not installed")
 def test_graphviz_accepts_the_hostile_case(hostile: Scenario) -> None:
     svg = render_svg(to_dot(hostile))
     assert "Han sa &quot;stopp&quot; [nå]" in svg or "Han sa &#34;stopp&#34; [nå]" in svg
@@ -190,7 +187,6 @@ def test_graphviz_accepts_the_hostile_case(hostile: Scenario) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in clean  # shown as text, never run
 
 
-@pytest.mark.skipif(not HAS_DOT, reason="Graphviz (dot) is not installed")
 def test_graphviz_draws_the_real_case_with_node_links(real_case: Scenario) -> None:
     svg = render_svg(to_dot(real_case, node_href=lambda n: f"/preview/x?a=1&node={n}"))
     clean = sanitise_svg(svg, allow_href=lambda href: href.startswith("/preview/x?"))
