@@ -55,3 +55,10 @@ def test_player_pages_have_no_accessibility_violations(page: Page, tool: Running
     expect(page.get_by_test_id("score")).to_be_visible()
     result = axe.run(page)
     assert result.violations_count == 0, result.generate_report()
+
+
+def test_leader_overview_has_no_accessibility_violations(page: Page, tool: RunningTool) -> None:
+    page.goto(f"{tool.sandbox_url}/launch/{CASE_ID}?persona=lise&target=window")
+    expect(page.get_by_role("heading", name="Deltakere")).to_be_visible()
+    result = Axe().run(page)
+    assert result.violations_count == 0, result.generate_report()
