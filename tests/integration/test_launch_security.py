@@ -198,3 +198,22 @@ def test_platform_registered_without_deployment_learns_only_the_first_one(
         assert_refused(tool, second, 403, before)
     finally:
         canvas.stop()
+
+
+def test_issuer_only_lookups_answer_only_for_an_unambiguous_issuer(
+    tool: RunningTool, platform: MiniPlatform
+) -> None:
+    from lti_app.lti.registrations import DatabaseToolConf
+
+    with session_scope(tool.engine) as db:
+        conf = DatabaseToolConf(db)
+        assert conf.find_registration_by_issuer(platform.issuer).get_client_id() == "test-client"
+        assert conf.find_deployment(platform.issuer, platform.deployment_id) is not None
+        assert conf.find_deployment(platform.issuer, "elsewhere") is None
+        add_platform(db, name="Samme utsteder", issuer=platform.issuer, client_id="second",
+                     auth_login_url=f"{platform.issuer}/auth",
+                     auth_token_url=f"{platform.issuer}/token",
+                     key_set_url=f"{platform.issuer}/jwks.json", deployment_ids=["d2"])
+        ambiguous = DatabaseToolConf(db)
+        assert ambiguous.find_registration_by_issuer(platform.issuer) is None
+        assert ambiguous.find_deployment(platform.issuer, platform.deployment_id) is None
