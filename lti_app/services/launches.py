@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,19 +28,31 @@ def _upsert(
     RETURNING, in SQLite and PostgreSQL alike), so two first launches of the same person
     cannot collide and a launch costs one round trip per row. Columns in ``keep_if_missing``
     keep their stored value when the launch brings none."""
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(model).values(**keys, **values)
+    statement = _upsert_statement(
+        db.get_bind().dialect.name, model, tuple(keys), tuple(values), keep_if_missing)
+    row: M = db.scalars(
+        statement, {**keys, **values}, execution_options={"populate_existing": True}
+    ).one()
+    return row
+
+
+@functools.cache
+def _upsert_statement(
+    dialect: str, model: type[Base], keys: tuple[str, ...], values: tuple[str, ...],
+    keep_if_missing: tuple[str, ...],
+) -> Any:
+    # Built once per shape with bound parameters: constructing an ON CONFLICT statement
+    # (its `excluded` columns) cost more CPU than running it, three times per launch.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values({name: bindparam(name) for name in keys + values})
     table = model.__table__
     changes = {
         name: func.coalesce(statement.excluded[name], table.c[name])
         if name in keep_if_missing else statement.excluded[name]
         for name in values
     }
-    statement = statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
-    row: M = db.scalars(
-        statement.returning(model), execution_options={"populate_existing": True}
-    ).one()
-    return row
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_=changes).returning(model)
 
 
 def record_launch(db: Session, ctx: LaunchContext) -> tuple[User, ResourceLink | None]:
