@@ -4,13 +4,24 @@ pylti1p3 does the protocol mechanics (state cookie, signature, deployment, messa
 claims). It leaves open what research note B.1 lists, so this module adds, after its
 ``validate()``: ``exp`` and ``iat`` required with an ``iat`` window (Security Framework
 §5.1.3 steps 7-8), strict ``aud``/``azp`` (steps 3-5; pylti1p3 turns ``verify_aud`` off),
-the nonce consumed once in the database (step 9; pylti1p3 only checks it exists), and
-``target_link_uri`` on our own host. It also puts a timeout on the platform JWKS fetch and
-refetches once when an unknown ``kid`` appears (pylti1p3 has neither).
+the nonce used once (step 9; pylti1p3 only checks it exists), and ``target_link_uri`` on
+our own host.
+
+The login writes nothing: the nonce it sends is an HMAC of the state under the app's
+secret (``nonce_for``), so the launch can tell that nonce and state belong to one login of
+ours, and the launch records the nonce as used with one INSERT that a replay cannot repeat
+(the row outlives every id_token that could carry it). A login the learner abandons leaves
+no row behind, and a whole launch needs one write transaction.
+
+It also puts a timeout on the platform JWKS fetch and refetches once when an unknown
+``kid`` appears (pylti1p3 has neither).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import secrets
 import threading
@@ -26,6 +37,7 @@ from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
 from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -113,6 +125,53 @@ def fetch_key_set(url: str) -> dict[str, Any]:
     return key_set
 
 
+NONCE_CONTEXT = b"stegvis-lti-nonce-v1:"
+
+
+def nonce_for(secret: bytes, state: str) -> str:
+    """The nonce the login sends with ``state`` (HMAC-SHA256 under the app's secret)."""
+    digest = hmac.new(secret, NONCE_CONTEXT + state.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class _NoLoginStorage(LaunchDataStorage[Any]):
+    """What the login gives pylti1p3 to store its nonce in: nothing is kept, because the
+    nonce is derived from the state (``nonce_for``). Anything else pylti1p3 might want
+    kept at login would be lost, so it fails loudly instead."""
+
+    def get_session_cookie_name(self) -> str | None:
+        return None
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str) -> Any:
+        return None
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        if not key.startswith("lti1p3-nonce-"):
+            raise RuntimeError(f"login: pylti1p3 wants to keep {key!r}; nothing is stored")
+
+    def check_value(self, key: str) -> bool:
+        return False
+
+
+class _OIDCLogin(FlaskOIDCLogin):
+    def __init__(self, *args: Any, nonce_secret: bytes, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._nonce_secret = nonce_secret
+        self._state_uuid = ""
+
+    def _get_uuid(self) -> str:
+        # pylti1p3 asks for one uuid per login and makes the state "state-<uuid>" from it
+        # (start_login checks the nonce it then sends against that state).
+        self._state_uuid = str(super()._get_uuid())
+        return self._state_uuid
+
+    def _generate_nonce(self) -> str:
+        return nonce_for(self._nonce_secret, "state-" + self._state_uuid)
+
+
 class _MessageLaunch(FlaskMessageLaunch):
     def fetch_public_key(self, key_set_url: str) -> Any:
         cached = KEY_SETS.get(key_set_url)
@@ -154,13 +213,18 @@ class _MessageLaunch(FlaskMessageLaunch):
             self.state_unverified = True
         return self
 
+    nonce_secret = b""
+
     def validate_nonce(self) -> _MessageLaunch:
-        # Consume the nonce saved at login, once, atomically (Security Framework §5.1.3
-        # step 9): pylti1p3 only checks that it exists, so a replay would pass.
+        # The nonce must be the one our login sent with this state (pylti1p3 would look it
+        # up in storage). That it is used only once is recorded after every other check
+        # (end of validate_launch): this runs before the signature is verified.
         nonce = self._get_jwt_body().get("nonce")
-        storage: DatabaseLaunchStorage = self._session_service.data_storage
-        if not nonce or not storage.consume(f"lti1p3-nonce-{nonce}"):
-            raise LaunchError("launch: nonce unknown or already used (replayed id_token)")
+        request: Any = self._request
+        state = request.get_param("state")
+        if not isinstance(nonce, str) or not nonce or not state or not hmac.compare_digest(
+                nonce, nonce_for(self.nonce_secret, str(state))):
+            raise LaunchError("launch: nonce was not issued by our login for this state")
         return self
 
     def save_launch_data(self) -> _MessageLaunch:
@@ -198,16 +262,17 @@ class LoginStep:
         return response
 
 
-def start_login(db: Session, base_url: str) -> LoginStep:
+def start_login(db: Session, base_url: str, nonce_secret: bytes) -> LoginStep:
     """Answer a third-party initiated login (LTI 1.3 Core §5.1.1; GET or POST)."""
-    storage, lti_request = _storage_and_request(db)
+    lti_request: Any = FlaskRequest()  # type: ignore[no-untyped-call]
     target = lti_request.get_param("target_link_uri")
     if target and not _own_url(target, base_url):
         raise LaunchError(f"login: foreign target_link_uri {target!r}")
     tool_conf = DatabaseToolConf(db)
     cookies = StegvisCookieService(lti_request)  # type: ignore[no-untyped-call]
-    login = FlaskOIDCLogin(
-        lti_request, tool_conf, cookie_service=cookies, launch_data_storage=storage,
+    login = _OIDCLogin(
+        lti_request, tool_conf, cookie_service=cookies, launch_data_storage=_NoLoginStorage(),
+        nonce_secret=nonce_secret,
     )
     try:
         auth_url = str(login.get_redirect_object(f"{base_url}/lti/launch").get_redirect_url())
@@ -216,7 +281,10 @@ def start_login(db: Session, base_url: str) -> LoginStep:
             raise UnknownPlatformError(f"login: {exc}") from exc
         raise LaunchError(f"login: {exc}") from exc
     assert tool_conf.found is not None
-    state = parse_qs(urlsplit(auth_url).query)["state"][0]
+    query = parse_qs(urlsplit(auth_url).query)
+    state = query["state"][0]
+    if query["nonce"][0] != nonce_for(nonce_secret, state):
+        raise RuntimeError("login: pylti1p3 no longer builds the state as _OIDCLogin expects")
     return LoginStep(
         auth_url=auth_url,
         state=state,
@@ -268,7 +336,7 @@ class ValidatedLaunch:
 
 
 def validate_launch(
-    db: Session, base_url: str, *, max_age: int = 300, leeway: int = 60
+    db: Session, base_url: str, nonce_secret: bytes, *, max_age: int = 300, leeway: int = 60
 ) -> ValidatedLaunch:
     """Validate the form-posted id_token and return who launched what."""
     storage, lti_request = _storage_and_request(db)
@@ -285,6 +353,7 @@ def validate_launch(
         cookie_service=StegvisCookieService(lti_request),  # type: ignore[no-untyped-call]
         launch_data_storage=storage,
     )
+    launch.nonce_secret = nonce_secret
     try:
         launch.validate()
         body: Mapping[str, Any] = launch.get_launch_data()
@@ -305,6 +374,10 @@ def validate_launch(
     deployment = tool_conf.deployment
     if deployment is None:
         raise NotDeployedError("launch: deployment vanished during the launch")
+    # Used once (Security Framework §5.1.3 step 9), kept until no id_token with this
+    # nonce could pass the iat window any more.
+    if not storage.claim(f"lti1p3-used-nonce-{body['nonce']}", max_age + 2 * leeway):
+        raise LaunchError("launch: nonce already used (replayed id_token)")
     return ValidatedLaunch(
         context=_context_from_claims(body, platform.id, deployment.id, platform.client_id),
         state=str(lti_request.get_param("state")),

@@ -2,8 +2,9 @@
 
 pylti1p3's default stores OIDC state and nonces in Flask's cookie session, which grows with
 every launch until the browser drops it (seen at the 19th launch in one browser, notes.md),
-and its cache storage is per process. A table is shared by every worker and lets the nonce
-be consumed once, atomically (Security Framework §5.1.3 step 9).
+and its cache storage is per process. A table is shared by every worker: it records each
+used nonce once, atomically (Security Framework §5.1.3 step 9; the login itself stores
+nothing, see launch.py), and holds launches waiting for the platform-storage check.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_app.models import LaunchData, utcnow
@@ -21,7 +23,7 @@ DEFAULT_LIFETIME = 600
 
 
 class DatabaseLaunchStorage(LaunchDataStorage[Any]):
-    """Key/value rows with an expiry; keys are random per login, so no session id is used."""
+    """Key/value rows with an expiry; keys are unique per login, so no session id is used."""
 
     _session_cookie_name = ""
 
@@ -66,6 +68,20 @@ class DatabaseLaunchStorage(LaunchDataStorage[Any]):
             )
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    def claim(self, key: str, lifetime: int) -> bool:
+        """Insert ``key`` for ``lifetime`` seconds; False if it is there already (used)."""
+        dialect = self._db.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # RETURNING, not rowcount: an ORM-enabled INSERT reports no rowcount on psycopg.
+        claimed = self._db.scalar(
+            insert(LaunchData)
+            .values(key=self._prepare_key(key), value=True,
+                    expires_at=utcnow() + timedelta(seconds=lifetime))
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(LaunchData.key)
+        )
+        return claimed is not None
 
     def purge_expired(self) -> int:
         result = self._db.execute(delete(LaunchData).where(LaunchData.expires_at <= utcnow()))

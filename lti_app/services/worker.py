@@ -7,13 +7,20 @@ import threading
 
 from sqlalchemy import Engine
 
+from lti_app.db import session_scope
+from lti_app.lti.storage import DatabaseLaunchStorage
 from lti_app.services import grading, rosters
 
 log = logging.getLogger(__name__)
 
 
 def one_round(engine: Engine) -> int:
-    """Send due grades and read requested rosters once; return how much was tried."""
+    """Send due grades and read requested rosters once; return how much was tried.
+    Also drops expired launch data (used nonces, held launches) so the table stays small."""
+    with session_scope(engine) as db:
+        purged = DatabaseLaunchStorage(db).purge_expired()
+    if purged:
+        log.debug("purged %d expired launch data rows", purged)
     return grading.send_due(engine) + rosters.refresh_due(engine)
 
 

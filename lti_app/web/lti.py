@@ -33,9 +33,13 @@ from lti_app.web import auth
 bp = Blueprint("lti", __name__)
 
 
+def _nonce_secret() -> bytes:
+    return str(current_app.config["SECRET_KEY"]).encode()
+
+
 @bp.route("/lti/login", methods=["GET", "POST"])
 def login() -> BaseResponse:
-    step = start_login(get_session(), current_app.config["STEGVIS"].base_url)
+    step = start_login(get_session(), current_app.config["STEGVIS"].base_url, _nonce_secret())
     response: BaseResponse
     if step.storage_target:
         # Put the state into the platform's storage frame first, then go on (and set the
@@ -51,7 +55,8 @@ def launch() -> BaseResponse:
     config = current_app.config["STEGVIS"]
     db = get_session()
     validated = validate_launch(
-        db, config.base_url, max_age=config.launch_max_age, leeway=config.clock_leeway
+        db, config.base_url, _nonce_secret(),
+        max_age=config.launch_max_age, leeway=config.clock_leeway,
     )
     if validated.state_unverified:
         ticket = hold_for_storage_check(db, validated)

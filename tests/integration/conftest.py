@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from lti_app.db import session_scope
 from lti_app.lti import launch as launch_module
-from lti_app.models import Attempt, ResourceLink, User
+from lti_app.models import Attempt, LaunchData, ResourceLink, User
 from lti_app.services.platforms import add_platform
 from tests.conftest import RunningTool
 from tests.support.platform import LaunchingBrowser, MiniPlatform
@@ -31,9 +31,10 @@ def lti_browser(tool: RunningTool, platform: MiniPlatform) -> LaunchingBrowser:
     return LaunchingBrowser(tool.url, platform)
 
 
-def written(tool: RunningTool) -> tuple[int, int, int]:
+def written(tool: RunningTool) -> tuple[int, int, int, int]:
+    """Rows of people, activities, attempts and launch data (used nonces, held launches)."""
     with session_scope(tool.engine) as db:
         return tuple(  # type: ignore[return-value]
             int(db.scalar(select(func.count()).select_from(m)) or 0)
-            for m in (User, ResourceLink, Attempt)
+            for m in (User, ResourceLink, Attempt, LaunchData)
         )

@@ -8,15 +8,19 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 
 import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
 
 from lti_app.db import session_scope
 from lti_app.lti import launch as launch_module
+from lti_app.models import LaunchData, utcnow
 from lti_app.services.platforms import add_platform
+from lti_app.services.worker import one_round
 from tests.conftest import RunningTool
 from tests.integration.conftest import written
 from tests.support.platform import (
@@ -40,7 +44,7 @@ def assert_refused(tool: RunningTool, response: requests.Response, status: int,
 def test_a_good_launch_is_accepted(tool: RunningTool, lti_browser: LaunchingBrowser) -> None:
     response = lti_browser.launch()
     assert response.status_code == 303 and "/play/" in response.headers["Location"]
-    assert written(tool) == (1, 1, 1)
+    assert written(tool) == (1, 1, 1, 1)  # the used nonce is the one launch datum
 
 
 def test_replayed_id_token_is_refused(tool: RunningTool, platform: MiniPlatform,
@@ -50,6 +54,28 @@ def test_replayed_id_token_is_refused(tool: RunningTool, platform: MiniPlatform,
     assert lti_browser.post_launch(token, state).status_code == 303
     before = written(tool)
     assert_refused(tool, lti_browser.post_launch(token, state), 401, before)
+
+
+def test_login_stores_nothing(tool: RunningTool, lti_browser: LaunchingBrowser) -> None:
+    # A login the learner abandons must not leave rows behind (the nonce is derived from
+    # the state, launch.nonce_for).
+    before = written(tool)
+    state, nonce = lti_browser.login()
+    assert state and nonce
+    assert written(tool) == before
+
+
+def test_nonce_not_issued_for_this_state_is_refused(
+    tool: RunningTool, platform: MiniPlatform, lti_browser: LaunchingBrowser
+) -> None:
+    # Validly signed, right state cookie, but a nonce our login did not send with it:
+    # another login's nonce, and one the attacker made up.
+    state, _ = lti_browser.login()
+    _, other_nonce = LaunchingBrowser(tool.url, platform).login()
+    before = written(tool)
+    for nonce in (other_nonce, "made-up-nonce"):
+        token = platform.sign(platform.claims(tool.url, nonce))
+        assert_refused(tool, lti_browser.post_launch(token, state), 401, before)
 
 
 @pytest.mark.parametrize("attack", ["alg-none", "hs256-with-public-key", "wrong-key",
@@ -155,7 +181,7 @@ def test_same_sub_and_context_at_two_platforms_are_two_tenants(
         other_browser = LaunchingBrowser(tool.url, other)
         second = other_browser.launch()  # same sub, context id and resource link id
         assert second.headers["Location"] != attempt_a
-        assert written(tool) == (2, 2, 2)
+        assert written(tool) == (2, 2, 2, 2)
         stolen = other_browser.http.get(tool.url + attempt_a, timeout=10)
         assert stolen.status_code == 404
     finally:
@@ -217,3 +243,17 @@ def test_issuer_only_lookups_answer_only_for_an_unambiguous_issuer(
         ambiguous = DatabaseToolConf(db)
         assert ambiguous.find_registration_by_issuer(platform.issuer) is None
         assert ambiguous.find_deployment(platform.issuer, platform.deployment_id) is None
+
+
+def test_worker_purges_expired_launch_data_but_keeps_live_nonces(
+    tool: RunningTool, lti_browser: LaunchingBrowser
+) -> None:
+    assert lti_browser.launch().status_code == 303  # one used nonce, live
+    with session_scope(tool.engine) as db:
+        db.add(LaunchData(key="lti1p3-used-nonce-old", value=True,
+                          expires_at=utcnow() - timedelta(seconds=1)))
+    one_round(tool.engine)
+    with session_scope(tool.engine) as db:
+        keys = list(db.scalars(select(LaunchData.key)))
+    assert len(keys) == 1 and keys[0].startswith("lti1p3-used-nonce-")
+    assert keys[0] != "lti1p3-used-nonce-old"
