@@ -8,6 +8,7 @@ that need the procedure live in `scoring.crosscheck` (imports run scoring -> sce
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 from scenarios.diagnostics import Diagnostic, suggest
 from scenarios.model import Scenario, Verdict
@@ -49,17 +50,17 @@ def check_scenario(scenario: Scenario) -> list[Diagnostic]:
                 f"fra noden «{node.id}» finnes ingen vei til en slutt",
                 "sørg for at minst ett valg herfra fører videre mot en slutt",
             )
-        if not node.body.strip():
+        if not node.body or node.body.isspace():  # (no stripped copy of a long text)
             warning(node.line, f"noden «{node.id}» har ingen tekst", "beskriv situasjonen")
         texts: set[str] = set()
         for choice in node.choices:
-            if not choice.feedback.strip():
+            if not choice.feedback or choice.feedback.isspace():
                 error(
                     choice.line,
                     f"valget «{choice.id}» mangler tilbakemelding",
                     "legg til «  - tilbakemelding: …» som forklarer hvorfor, med kilde",
                 )
-            if not choice.source.strip():
+            if not choice.source or choice.source.isspace():
                 warning(
                     choice.line,
                     f"valget «{choice.id}» mangler kilde",
@@ -83,11 +84,23 @@ def check_scenario(scenario: Scenario) -> list[Diagnostic]:
     return found
 
 
-def check_placeholders(scenario: Scenario, profiles: Mapping[str, Profile]) -> list[Diagnostic]:
-    """Warn about placeholders no profile defines (a typo would show as `{…}` to learners)."""
+def placeholder_keys(profiles: Mapping[str, Profile]) -> set[str]:
+    """Every placeholder some profile defines (dotted keys of its leaf values)."""
     known: set[str] = set()
     for profile in profiles.values():
         known.update(_leaf_keys(profile.values, ""))
+    return known
+
+
+def check_placeholders(
+    scenario: Scenario, profiles: Mapping[str, Profile], known: AbstractSet[str] | None = None
+) -> list[Diagnostic]:
+    """Warn about placeholders no profile defines (a typo would show as `{…}` to learners).
+
+    `known` is `placeholder_keys(profiles)`, for a caller that checks many cases at once.
+    """
+    if known is None:
+        known = placeholder_keys(profiles)
     found: list[Diagnostic] = []
     for node in scenario.nodes.values():
         texts = [(node.line, node.body)]

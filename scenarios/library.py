@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +27,34 @@ class Library:
         return not has_errors(self.errors)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a library is loaded and checked.
+
+    Parsing allocates a few thousand short-lived containers per file (block tokens), so
+    the collector runs every few files, and about one run in ten is a full collection that
+    walks every case parsed so far: bench/ measured about 0.4 s of 2.4 s for 1,000 files,
+    for nothing (loading and checking make no reference cycles; tests/unit/scoring checks
+    that). Reference counting frees everything as before. The switch is process-wide: other
+    threads go without cyclic collection until the block ends. If it was off, it stays off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def load_library(content_dir: Path) -> Library:
     """Parse and check `content_dir/scenarios/*.md`; keep only cases without errors."""
+    with collector_paused():
+        return _load_library(content_dir)
+
+
+def _load_library(content_dir: Path) -> Library:
     scenarios: dict[str, Scenario] = {}
     found: list[Diagnostic] = []
     folder = content_dir / "scenarios"

@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -53,6 +53,7 @@ from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from scenarios.blockscan import scan_blocks
 from scenarios.diagnostics import Diagnostic, ScenarioInvalid, suggest
 from scenarios.model import (
     AUDIENCES,
@@ -162,6 +163,7 @@ _ENDING_KEYS: Mapping[str, str] = MappingProxyType(
         "summary": "summary",
     }
 )
+_NORMAL_KEYS = frozenset([*_META_KEYS, *_CHOICE_KEYS, *_ENDING_KEYS])  # normalised already
 _OUTCOME_WORDS: Mapping[str, str] = MappingProxyType(
     {
         "trygg": "trygg",
@@ -175,7 +177,22 @@ _OUTCOME_WORDS: Mapping[str, str] = MappingProxyType(
 
 
 def _normalise_key(key: str) -> str:
+    if key in _NORMAL_KEYS:
+        return key  # a known key as it is usually written: nothing to do
     return " ".join(key.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def _dedent(lines: list[str]) -> str:
+    """textwrap.dedent("\n".join(lines)), faster for lines indented with spaces only."""
+    if len(lines) == 1 and "\t" not in lines[0]:  # the usual continuation: one line
+        return lines[0].lstrip(" ")  # (a line of only spaces becomes "", as dedent has it)
+    if any("\t" in line for line in lines):
+        return textwrap.dedent("\n".join(lines))
+    # dedent empties whitespace-only lines and removes the longest common indent (with
+    # spaces only: the smallest) from the others; tests/unit/scenarios compares the two.
+    indents = [len(line) - len(line.lstrip(" ")) for line in lines if line.strip(" ")]
+    margin = min(indents, default=0)
+    return "\n".join([line[margin:] if line.strip(" ") else "" for line in lines])
 
 
 def slugify(text: str) -> str:
@@ -244,6 +261,32 @@ class _Context:
 
 def _split_blocks(tokens: list[Token], level: int) -> list[list[Token]]:
     """Split a flat token stream into the blocks that sit at `level` (open..close)."""
+    # Only a block's own tokens sit at `level` (an opening, its closing, or one token),
+    # so the boundaries are found by one comprehension instead of a walk that keeps a
+    # depth. A stray token (should not happen) never breaks the walk: see _split_slowly.
+    marks = [index for index, token in enumerate(tokens) if token.level == level]
+    blocks: list[list[Token]] = []
+    opened = -1
+    for index in marks:
+        nesting = tokens[index].nesting
+        if opened >= 0:
+            if nesting != -1:
+                return _split_slowly(tokens, level)
+            blocks.append(tokens[opened : index + 1])
+            opened = -1
+        elif nesting == 1:
+            opened = index
+        elif nesting == 0:
+            blocks.append([tokens[index]])
+        else:
+            return _split_slowly(tokens, level)
+    if opened >= 0 or (marks and marks[0] != 0) or (not marks and tokens):
+        return _split_slowly(tokens, level)
+    return blocks
+
+
+def _split_slowly(tokens: list[Token], level: int) -> list[list[Token]]:
+    """`_split_blocks` for a stream that is not a plain sequence of blocks at `level`."""
     blocks: list[list[Token]] = []
     depth = 0
     current: list[Token] = []
@@ -274,6 +317,8 @@ def _end_line(block: list[Token]) -> int:
 
 
 def _inline(block: list[Token]) -> Token | None:
+    if len(block) > 1 and block[1].type == "inline" and block[0].type != "inline":
+        return block[1]  # a paragraph or heading: open, inline, close
     return next((t for t in block if t.type == "inline"), None)
 
 
@@ -293,11 +338,12 @@ def _item_blocks(item: list[Token]) -> list[list[Token]]:
 
 
 def _item_starts_with_link(item: list[Token]) -> bool:
-    blocks = _item_blocks(item)
-    if not blocks or blocks[0][0].type != "paragraph_open":
+    # The item's first block starts right after list_item_open, and a paragraph block is
+    # always paragraph_open, inline, paragraph_close: no need to split the item.
+    if len(item) < 4 or item[1].type != "paragraph_open":
         return False
-    inline = _inline(blocks[0])
-    return inline is not None and inline.content.lstrip().startswith("[")
+    inline = item[2]
+    return inline.type == "inline" and inline.content.lstrip().startswith("[")
 
 
 def _is_choice_list(ctx: _Context, block: list[Token]) -> bool:
@@ -305,20 +351,48 @@ def _is_choice_list(ctx: _Context, block: list[Token]) -> bool:
 
 
 def _first_key(ctx: _Context, item: list[Token]) -> str | None:
-    raw = ctx.line_text(_start_line(item))
-    match = _KEY_VALUE_RE.match(_ITEM_MARKER_RE.sub("", raw, count=1))
-    return _normalise_key(match["key"]) if match else None
+    pair = _key_value(_without_marker(ctx.line_text(_start_line(item))))
+    return _normalise_key(pair[0]) if pair else None
+
+
+def _key_value(head: str) -> tuple[str, str] | None:
+    """(key, value) as `_KEY_VALUE_RE.match(head)` reads them, without the regex.
+
+    The key cannot hold a colon, so the regex's colon is the first one; its lazy key is what
+    comes before, less trailing space (or one character if that is all space); its value is
+    what follows, less leading space. tests/unit/scenarios/test_parser_fast.py compares.
+    """
+    colon = head.find(":")
+    if colon < 1:
+        return None
+    key = head[:colon].rstrip() or head[0]
+    if len(key) > 40 or "\n" in key:
+        return None
+    return key, head[colon + 1 :].lstrip()
+
+
+def _without_marker(raw: str) -> str:
+    """The line with its list marker removed (`_ITEM_MARKER_RE.sub("", raw, count=1)`)."""
+    text = raw.lstrip()
+    if text[:1] in ("-", "*", "+"):  # the usual bullet, without the regex
+        end = len(raw) - len(text) + 1
+        return raw[end + 1 :] if raw[end : end + 1] in (" ", "\t") else raw[end:]
+    marker = _ITEM_MARKER_RE.match(raw)
+    return raw[marker.end() :] if marker else raw
 
 
 def _is_ending_list(ctx: _Context, block: list[Token]) -> bool:
-    if not _is_list(block):
-        return False
-    items = _list_items(ctx, block)
-    return bool(items) and _first_key(ctx, items[0]) in _ENDING_KEYS
+    # block[1] opens the first item (a list always has one): only its line is read.
+    return _is_list(block) and len(block) > 2 and _first_key(ctx, block[1:2]) in _ENDING_KEYS
 
 
-@dataclass(frozen=True)
-class _KeyValue:
+def _item_openings(block: list[Token]) -> list[Token]:
+    """The list_item_open token of each item of a list (`_list_items` without the split)."""
+    level = block[0].level + 1
+    return [token for token in block[1:-1] if token.level == level and token.nesting == 1]
+
+
+class _KeyValue(NamedTuple):
     key: str  # normalised
     written: str  # as the author wrote it
     value: str  # Markdown source, continuation lines dedented
@@ -328,16 +402,27 @@ class _KeyValue:
 
 def _key_values(ctx: _Context, block: list[Token], what: str) -> list[_KeyValue]:
     """Read a list of `- nøkkel: verdi` items from the raw source (keeps Markdown intact)."""
+    # This runs for every detail of every choice: `_start_line`, `_end_line`,
+    # `_without_marker` (for "- ") and `_key_value` are written out here.
     result: list[_KeyValue] = []
-    for item in _list_items(ctx, block):
-        first = _start_line(item)
-        last = max(first, _end_line(item))
-        raw_first = ctx.line_text(first)
-        head = _ITEM_MARKER_RE.sub("", raw_first, count=1)
+    lines = ctx.lines
+    for opening in _item_openings(block):
+        token_map = opening.map
+        first = token_map[0] + 1 if token_map else 1
+        last = token_map[1] if token_map and token_map[1] > first else first
+        raw_first = lines[first - 1] if 1 <= first <= len(lines) else ""
+        text = raw_first.lstrip()
+        if text[:1] in ("-", "*", "+"):
+            end = len(raw_first) - len(text) + 1
+            if raw_first[end : end + 1] in (" ", "\t"):
+                end += 1
+            head = raw_first[end:]
+        else:
+            head = _without_marker(raw_first)
         col = len(raw_first) - len(head) + 1  # where the key starts
-        rest = textwrap.dedent("\n".join(ctx.lines[first:last])) if last > first else ""
-        match = _KEY_VALUE_RE.match(head)
-        if match is None:
+        colon = head.find(":")
+        key = (head[:colon].rstrip() or head[0]) if colon > 0 else ""
+        if not key or len(key) > 40 or "\n" in key:
             ctx.error(
                 first,
                 col,
@@ -345,12 +430,15 @@ def _key_values(ctx: _Context, block: list[Token], what: str) -> list[_KeyValue]
                 "skriv for eksempel «- vurdering: best»",
             )
             continue
-        value = (match["value"] + "\n" + rest).strip()
-        result.append(_KeyValue(_normalise_key(match["key"]), match["key"], value, first, col))
+        value = head[colon + 1 :]
+        if last > first:  # continuation lines
+            value += "\n" + _dedent(lines[first:last])
+        value = value.strip()
+        result.append(_KeyValue(_normalise_key(key), key, value, first, col))
     return result
 
 
-@dataclass
+@dataclass(slots=True)
 class _NodeDraft:
     id: str
     title: str
@@ -361,7 +449,7 @@ class _NodeDraft:
     ending: Ending | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _ChoiceDraft:
     text: str
     target: str
@@ -430,8 +518,14 @@ def _parse(text: str, source: str) -> Scenario:
     content_hash = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     # A byte order mark would hide the front matter from markdown-it; it adds no line.
     body_text = text.removeprefix("\ufeff")
-    ctx = _Context(source, _NEWLINES_RE.split(body_text))
-    tokens = _BLOCKS.parse(body_text, ctx.env)
+    # str.split is several times faster than the regex, and the same without a CR (with a
+    # CR, the scanner stands down too).
+    plain = "\r" not in body_text
+    ctx = _Context(source, body_text.split("\n") if plain else _NEWLINES_RE.split(body_text))
+    # None: the text has something only markdown-it parses exactly (scenarios/blockscan.py).
+    tokens = scan_blocks(body_text, ctx.lines) if plain else None
+    if tokens is None:
+        tokens = _BLOCKS.parse(body_text, ctx.env)
     blocks = _split_blocks(tokens, 0)
 
     meta: dict[str, Any] = {}
@@ -829,7 +923,7 @@ def _parse_choice(ctx: _Context, item: list[Token]) -> _ChoiceDraft | None:
     step = fields["step"].value if "step" in fields else None
     error = fields["error"].value if "error" in fields else None
     for name, value in (("steg", step), ("feil", error)):
-        if value is not None and (not value or any(c.isspace() for c in value)):
+        if value is not None and (not value or "".join(value.split()) != value):  # any space
             kv = fields["step" if name == "steg" else "error"]
             ctx.error(kv.line, kv.col, f"«{name}» må være én id, ikke «{value}»", "f.eks. «P3»")
     if verdict is None:

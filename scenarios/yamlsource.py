@@ -105,8 +105,81 @@ def _load_fast(text: str) -> tuple[bool, Any]:
         return False, None
 
 
+# A case's front matter is flat: `key: value` lines, `[a, b]` lists and `>-` folded text.
+# Even over libyaml, PyYAML's composer callbacks and constructors cost as much as the rest
+# of the parse of a small case, so that shape is read here directly; anything else (and
+# anything this reader is not sure of) goes to the loaders above. Plain scalars are typed
+# as `_StrictLoader` types them. tests/unit/scenarios/test_yamlsource_fast.py compares.
+_FLAT_KEY = re.compile(r"([^\W\d_][^\W_]*(?:[ -][^\W_]+)*): (.+)")
+_FLAT_ITEM = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+_FLAT_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_PLAIN_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
+_NOT_IN_PLAIN = re.compile(r"[:#\[\]{}]|\s$")
+_FLAT_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("~", "null", "Null", "NULL"), None),
+}
+
+
+def _flat_scalar(text: str) -> Any:
+    """A plain scalar typed as `_StrictLoader`'s resolvers type it (bool, int, null, str)."""
+    if text in _FLAT_WORDS:
+        return _FLAT_WORDS[text]
+    return int(text) if _FLAT_INT.fullmatch(text) else text
+
+
+def _load_flat(text: str, first_line: int) -> tuple[bool, Any]:
+    """Read a flat mapping; return (True, data) as `load_yaml` would, or (False, None)."""
+    mapping = PositionedDict()
+    mapping.positions = {}
+    mapping.line, mapping.col = first_line, 1
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        match = _FLAT_KEY.fullmatch(line)
+        # isprintable: no tab, CR, odd space, byte order mark or control character.
+        if match is None or not line.isprintable() or len(line) > 1000:
+            return False, None
+        key, value = match[1], match[2]
+        if key in mapping or key in _FLAT_WORDS:
+            return False, None  # a duplicate (the loader words the error), or not text
+        position = (first_line + index, 1)
+        index += 1
+        if value == ">-":  # folded: lines of one indent, joined by spaces
+            start = index
+            while index < len(lines) and lines[index].startswith(" "):
+                index += 1
+            block = lines[start:index]
+            if not block:
+                return False, None
+            indent = len(block[0]) - len(block[0].lstrip(" "))
+            for part in block:
+                if len(part) - len(part.lstrip(" ")) != indent or part.endswith(" "):
+                    return False, None  # more indented, blank or with trailing space
+                if not part.isprintable():
+                    return False, None
+            data: Any = " ".join([part[indent:] for part in block])
+        elif value[0] == "[":
+            items = value[1:-1].split(", ") if value != "[]" else []
+            if value[-1] != "]" or not all(_FLAT_ITEM.fullmatch(item) for item in items):
+                return False, None
+            data = [_flat_scalar(item) for item in items]
+        elif value[0] in _PLAIN_INDICATORS or _NOT_IN_PLAIN.search(value):
+            return False, None
+        else:
+            data = _flat_scalar(value)
+        mapping[key] = data
+        mapping.positions[key] = position
+    return True, mapping
+
+
 def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, list[Diagnostic]]:
     """Parse YAML text; return (data, diagnostics), shifting positions by `first_line - 1`."""
+    ok, data = _load_flat(text, first_line)
+    if ok:
+        return data, []
     ok, data = _load_fast(text)
     try:
         if not ok:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from scenarios.checker import check_placeholders
+from scenarios.checker import check_placeholders, placeholder_keys
 from scenarios.diagnostics import Diagnostic, has_errors, load_each, suggest
-from scenarios.library import Library, load_library
+from scenarios.library import Library, collector_paused, load_library
 from scenarios.model import Scenario, Verdict
 from scenarios.paths import DEFAULT_PATH_LIMIT, enumerate_paths, reachable_choices
 from scenarios.profiles import Profile, load_profile
@@ -35,9 +35,11 @@ def check_against_procedure(
 
     step_ids = [s.id for s in procedure.steps]
     entry_ids = [e.id for e in procedure.critical]
+    # procedure.step(x) is None / procedure.entry(x) is None, as set lookups (per choice)
+    known_steps, known_entries = set(step_ids), set(entry_ids)
     structural_ok = True
     for step_id in scenario.required_steps:
-        if procedure.step(step_id) is None:
+        if step_id not in known_steps:
             structural_ok = False
             error(
                 scenario.meta_line("required_steps"),
@@ -52,14 +54,14 @@ def check_against_procedure(
         )
     for node in scenario.nodes.values():
         for choice in node.choices:
-            if choice.step is not None and procedure.step(choice.step) is None:
+            if choice.step is not None and choice.step not in known_steps:
                 structural_ok = False
                 error(
                     choice.line,
                     f"ukjent steg «{choice.step}» i valget «{choice.id}»",
                     suggest(choice.step, step_ids, "steg i prosedyren"),
                 )
-            if choice.error is not None and procedure.entry(choice.error) is None:
+            if choice.error is not None and choice.error not in known_entries:
                 error(
                     choice.line,
                     f"ukjent kritisk feil «{choice.error}» i valget «{choice.id}»",
@@ -126,6 +128,11 @@ def check_library(content_dir: Path) -> CheckedContent:
     errors, placeholders no profile knows, and the cross-checks. A broken file never
     stops the others.
     """
+    with collector_paused():  # see there: the collector costs much and finds nothing
+        return _check_library(content_dir)
+
+
+def _check_library(content_dir: Path) -> CheckedContent:
     library = load_library(content_dir)
     diagnostics = list(library.errors)
     loaded_procedures, found = load_each(content_dir / "procedures", "*.yaml", load_procedure)
@@ -136,9 +143,10 @@ def check_library(content_dir: Path) -> CheckedContent:
     profiles = {profile.id: profile for profile in loaded_profiles}
 
     usable = {}
+    known = placeholder_keys(profiles)  # once, not once per case
     for scenario_id, scenario in library.scenarios.items():
         if profiles:
-            diagnostics.extend(check_placeholders(scenario, profiles))
+            diagnostics.extend(check_placeholders(scenario, profiles, known))
         procedure_for = procedures.get(scenario.procedure)
         if procedure_for is None:
             problems = [
