@@ -5,6 +5,10 @@ once at start (signature, ``exp``, ``aud``), one row goes into SQLite through SQ
 Core (WAL, the same pragmas as Stegvis), and the answer is a 200. No login step, no state,
 no nonce bookkeeping, no page: the least any launch endpoint must do.
 
+``POST /request`` answers 200 and does nothing else: the cost of one HTTP request through
+gunicorn and Flask. An LTI launch needs at least one more request than the floor (the
+OIDC login), so floor + request is the least an LTI launch can cost.
+
 Served by gunicorn: ``gunicorn 'bench.floor_app:create_app()'`` with ``BENCH_PUBLIC_KEY``
 (PEM), ``BENCH_CLIENT_ID`` and ``BENCH_DATABASE_URL``.
 """
@@ -55,6 +59,10 @@ def create_app() -> Flask:
             abort(401)
         with engine.begin() as connection:
             connection.execute(insert(launches).values(sub=body["sub"], nonce=body["nonce"]))
+        return "ok", 200
+
+    @app.post("/request")
+    def bare_request() -> tuple[str, int]:
         return "ok", 200
 
     return app
