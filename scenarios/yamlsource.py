@@ -92,12 +92,13 @@ def _load_fast(text: str) -> tuple[bool, Any]:
     if sum(text.count(c) for c in "[{-?:") > _FAST_MAX_OPENERS:
         return False, None
     # Where the two readers were seen to disagree (the Python one is stricter): tabs, byte
-    # order marks, comments ("key: >-#"), unusual line breaks, and "?" inside a flow
-    # collection ("[a, b?c]"). tests/unit/scenarios/test_yamlsource_fast.py compares them.
+    # order marks, comments ("key: >-#"), unusual line breaks, and "?" or "!" inside a
+    # flow collection ("[a, b?c]"; "[a,!, b]" is an unknown tag "!," to the Python reader
+    # and an empty item to libyaml). tests/unit/scenarios/test_yamlsource_fast.py compares.
     if _FAST_EXCLUDED.search(text):
         return False, None
     flow = min((i for i in (text.find("["), text.find("{")) if i >= 0), default=-1)
-    if flow >= 0 and "?" in text[flow:]:
+    if flow >= 0 and ("?" in text[flow:] or "!" in text[flow:]):
         return False, None
     try:
         return True, yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader

@@ -83,6 +83,15 @@ def test_fast_and_python_loaders_agree(edits: list[tuple[int, str]]) -> None:
         assert _shape(fast) == _shape(_python(text))
 
 
+def test_a_tag_in_a_flow_list_is_not_read_by_libyaml() -> None:
+    # Found by the test above: libyaml read "dele,!, akutt" as an empty item, the Python
+    # reader as the unknown tag "!," (an error the author must see).
+    text = "id: stian\npåkrevde steg: [undring, dele,!, akutt]\n"
+    assert yamlsource._load_fast(text) == (False, None)
+    data, problems = load_yaml(text, "f.yaml")
+    assert data is None and problems and problems[0].message.startswith("YAML-feil")
+
+
 def test_deep_nesting_never_reaches_libyaml() -> None:
     # libyaml's composer recurses in C: it would crash the process, not raise.
     text = "- " * 100_000 + "x"
