@@ -224,7 +224,9 @@ def documents(draw: st.DrawFn) -> str:
         block = draw(st.sampled_from(["heading", "paragraph", "list", "list"]))
         if draw(st.booleans()) or (previous == "list" and block == "paragraph"):
             lines.append(" " * draw(st.integers(0, 2)))
-        start = draw(st.integers(0, 3))
+        # After a list, an indented block would continue its last item (and a paragraph
+        # after that one could be a lazy line): start at the margin.
+        start = 0 if previous == "list" else draw(st.integers(0, 3))
         if block == "heading":
             lines += draw(_heading(start))
         elif block == "paragraph":
