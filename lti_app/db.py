@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -62,6 +63,12 @@ def make_engine(database_url: str) -> Engine:
         pool_timeout=10,
         connect_args={"connect_timeout": 5},
     )
+
+
+def insert_for(dialect: str) -> Any:
+    """The INSERT construct with ``on_conflict_do_…`` for a database: SQLite and
+    PostgreSQL each have their own, with the same API (the two this app supports)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def init_app(app: Flask, engine: Engine) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lti_app.db import insert_for
 from lti_app.models import LaunchData, utcnow
 
 DEFAULT_LIFETIME = 600
@@ -71,8 +71,7 @@ class DatabaseLaunchStorage(LaunchDataStorage[Any]):
 
     def claim(self, key: str, lifetime: int) -> bool:
         """Insert ``key`` for ``lifetime`` seconds; False if it is there already (used)."""
-        dialect = self._db.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = insert_for(self._db.get_bind().dialect.name)
         # RETURNING, not rowcount: an ORM-enabled INSERT reports no rowcount on psycopg.
         claimed = self._db.scalar(
             insert(LaunchData)

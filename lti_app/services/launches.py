@@ -6,10 +6,9 @@ import functools
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from lti_app.db import Base
+from lti_app.db import Base, insert_for
 from lti_app.lti.context import LaunchContext
 from lti_app.models import Context, ResourceLink, User, utcnow
 
@@ -43,8 +42,7 @@ def _upsert_statement(
 ) -> Any:
     # Built once per shape with bound parameters: constructing an ON CONFLICT statement
     # (its `excluded` columns) cost more CPU than running it, three times per launch.
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values({name: bindparam(name) for name in keys + values})
+    statement = insert_for(dialect)(model).values({name: bindparam(name) for name in keys + values})
     table = model.__table__
     changes = {
         name: func.coalesce(statement.excluded[name], table.c[name])
