@@ -213,13 +213,15 @@ class _MessageLaunch(FlaskMessageLaunch):
             self.state_unverified = True
         return self
 
-    nonce_secret = b""
+    nonce_secret = b""  # set by validate_launch; an empty key is refused below
 
     def validate_nonce(self) -> _MessageLaunch:
         # The nonce must be the one our login sent with this state (pylti1p3 would look it
         # up in storage). That it is used only once is recorded after every other check
         # (end of validate_launch): this runs before the signature is verified.
         nonce = self._get_jwt_body().get("nonce")
+        if not self.nonce_secret:
+            raise RuntimeError("launch: no nonce secret (validate_launch sets it)")
         request: Any = self._request
         state = request.get_param("state")
         if not isinstance(nonce, str) or not nonce or not state or not hmac.compare_digest(
